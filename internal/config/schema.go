@@ -65,8 +65,13 @@ func addDefaults(s *jsonschema.Schema, v reflect.Value) {
 
 func setDefault(prop *jsonschema.Schema, v reflect.Value) {
 	switch v.Kind() {
-	case reflect.Bool, reflect.Int, reflect.Int64:
+	case reflect.Bool, reflect.Int:
 		prop.Default = v.Interface()
+	case reflect.Int64:
+		// int64 fields are Hetzner IDs, where 0 means "none", not a default to show.
+		if v.Int() != 0 {
+			prop.Default = v.Interface()
+		}
 	case reflect.String:
 		if v.String() != "" {
 			prop.Default = v.String()

@@ -49,12 +49,6 @@ var networkZones = map[string]string{
 
 var taintEffects = []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
 
-func validate(c *Cluster, file string, lines map[string]int) error {
-	var v validator
-	v.all(c)
-	return v.errs.finish(file, lines)
-}
-
 type validator struct {
 	errs errorList
 }

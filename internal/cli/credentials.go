@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Environment variables shared with the official hcloud CLI.
+const (
+	envToken    = "HCLOUD_TOKEN"
+	envEndpoint = "HCLOUD_ENDPOINT"
+)
+
+// credentials say how to reach the Hetzner Cloud API. Token is a secret: it is never
+// printed, logged or included in an error.
+type credentials struct {
+	Token    string
+	Endpoint string // empty: the public API
+}
+
+// credentials resolves the token from --token-file, else HCLOUD_TOKEN. There is
+// deliberately no --token flag: arguments end up in shell history and process lists.
+func (o *options) credentials() (credentials, error) {
+	c := credentials{Endpoint: strings.TrimSpace(o.env.Getenv(envEndpoint))}
+	if o.tokenFile != "" {
+		data, err := os.ReadFile(o.tokenFile)
+		if err != nil {
+			return c, fmt.Errorf("read --token-file: %w", err)
+		}
+		if fi, err := os.Stat(o.tokenFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(o.env.Stderr, "Warning: token file %s is readable by other users (mode %v); run chmod 600 %s\n", o.tokenFile, fi.Mode().Perm(), o.tokenFile)
+		}
+		c.Token = strings.TrimSpace(string(data))
+		if c.Token == "" {
+			return c, fmt.Errorf("--token-file %s is empty; it must hold a Hetzner Cloud API token", o.tokenFile)
+		}
+	} else {
+		c.Token = strings.TrimSpace(o.env.Getenv(envToken))
+	}
+	if c.Token == "" {
+		return c, errors.New("no Hetzner Cloud API token: set HCLOUD_TOKEN or pass --token-file (create a read/write token in the Hetzner Cloud console under Security > API tokens)")
+	}
+	if strings.ContainsAny(c.Token, " \t\r\n") {
+		return c, errors.New("the Hetzner Cloud API token contains whitespace; check HCLOUD_TOKEN or --token-file")
+	}
+	return c, nil
+}
+
+// clusterStateDir is where a cluster's Talos secrets, talosconfig and kubeconfig live.
+func (o *options) clusterStateDir(cluster string) (string, error) {
+	if o.stateDir != "" {
+		return o.stateDir, nil
+	}
+	base := o.env.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find a state directory (pass --state-dir): %w", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "hcloud-k8s", cluster), nil
+}
