@@ -40,6 +40,9 @@ const (
 	MaxNamePrefixLength  = 56 // len(cluster name) + len(pool name)
 )
 
+// NetworkZone returns the Hetzner network zone of a location ("" if unknown).
+func NetworkZone(location string) string { return networkZones[location] }
+
 // networkZones maps a location to its Hetzner network zone; every subnet lives in the
 // zone of the first control-plane pool, so servers elsewhere could not join the network.
 var networkZones = map[string]string{
