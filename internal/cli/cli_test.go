@@ -146,7 +146,7 @@ func TestUnbuiltCommandsFailAndNeverPrintTheToken(t *testing.T) {
 		t.Fatal(r)
 	}
 	const token = "s3cr3t-token-value-that-must-never-appear"
-	for _, verb := range []string{"plan", "apply", "upgrade", "destroy", "kubeconfig", "talosconfig"} {
+	for _, verb := range []string{"upgrade", "kubeconfig", "talosconfig"} {
 		t.Run(verb, func(t *testing.T) {
 			r := run(t, dir, map[string]string{envToken: token}, verb, "-f", file, "--debug")
 			if r.code == 0 {
@@ -173,13 +173,13 @@ func TestTokenSources(t *testing.T) {
 	}
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, []byte("\n"), 0o600)
-	r = run(t, dir, nil, "plan", "-f", file, "--token-file", empty)
+	r = run(t, dir, nil, "apply", "-f", file, "--token-file", empty)
 	if r.code == 0 || !strings.Contains(r.stderr, "is empty") {
 		t.Errorf("empty token file: %+v", r)
 	}
 	tokenFile := filepath.Join(dir, "token")
 	os.WriteFile(tokenFile, []byte("abc123\n"), 0o644)
-	r = run(t, dir, nil, "plan", "-f", file, "--token-file", tokenFile)
+	r = run(t, dir, nil, "upgrade", "-f", file, "--token-file", tokenFile)
 	if !strings.Contains(r.stderr, "readable by other users") || !strings.Contains(r.stderr, "not implemented yet") {
 		t.Errorf("token file: %+v", r)
 	}

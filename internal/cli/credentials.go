@@ -12,6 +12,8 @@ import (
 const (
 	envToken    = "HCLOUD_TOKEN"
 	envEndpoint = "HCLOUD_ENDPOINT"
+	// envPollInterval sets how often running actions are polled (default 1s).
+	envPollInterval = "HCLOUD_POLL_INTERVAL"
 )
 
 // credentials say how to reach the Hetzner Cloud API. Token is a secret: it is never

@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/lifecycle"
 )
 
 // notYet reports a command whose machinery has not been built, after checking the
@@ -20,36 +24,147 @@ func notYet(o *options, what string, needsToken bool) error {
 			return err
 		}
 	}
-	return fmt.Errorf("%s for cluster %q: %w (the cluster file is valid; this release cannot talk to Hetzner yet)", what, c.Cluster.Name, errNotImplemented)
+	return fmt.Errorf("%s for cluster %q: %w (the cluster file is valid)", what, c.Cluster.Name, errNotImplemented)
+}
+
+func addCurrentIPFlag(cmd *cobra.Command, lf *lifecycleFlags) {
+	cmd.Flags().StringSliceVar(&lf.currentIPs, "current-ip", nil, "this machine's public IP(s) for the firewall, instead of asking icanhazip.com (only used when firewall.apiSource is not set)")
 }
 
 func newPlanCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+	var lf lifecycleFlags
+	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show what apply would change, and why (makes no changes)",
 		Long: `Compare the cluster file with what exists in Hetzner Cloud (found by the
-cluster's labels) and print every resource that would be created, updated or
-deleted, with the reason. plan never writes anything. -o json gives a stable,
-scriptable listing.
+cluster=<name> label, one list request per resource kind) and print every
+resource that would be created, updated or deleted, with the reason. plan never
+writes anything. -o json lists every resource with its kind, name, labels, key
+attributes and action, for scripts and CI.
 
-Not implemented yet: this release validates the cluster file and the token.`,
+Exit status: 0 when the plan was computed (whether or not it has changes),
+1 on errors.`,
+		Example: `  hcloud-k8s plan
+  hcloud-k8s plan -o json | jq '.resources[] | select(.action != "no-op")'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return notYet(o, "plan", true) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := o.openSession(&lf)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			res, err := lifecycle.Plan(cmd.Context(), s.deps, s.cluster)
+			if err != nil {
+				return err
+			}
+			if o.output == outputJSON {
+				return writeJSON(cmd.OutOrStdout(), planJSON(res))
+			}
+			return printPlan(cmd.OutOrStdout(), res)
+		},
 	}
+	addCurrentIPFlag(cmd, &lf)
+	return cmd
 }
 
 func newApplyCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+	var lf lifecycleFlags
+	cmd := &cobra.Command{
 		Use:   "apply",
-		Short: "Create the cluster or converge it to the cluster file",
-		Long: `Create or converge the cluster: Talos image, network, firewall, load balancers,
-servers, Talos configuration, bootstrap and addons. apply is idempotent: it can
-be interrupted and run again, and it converges without duplicates.
+		Short: "Create the cluster's Hetzner resources or converge them to the cluster file",
+		Long: `Create or converge the cluster's Hetzner Cloud resources: network and subnets,
+firewall, SSH key, placement groups, servers (from the Talos snapshot), load
+balancers, floating IP and reverse DNS, named and labelled as the Terraform
+module does. Independent steps run in parallel; all requests share one rate
+limit budget; actions are polled together.
 
-Not implemented yet: this release validates the cluster file and the token.`,
+apply is idempotent and safe to interrupt: run it again and it continues, with
+no duplicates. A failed apply never deletes anything to "roll back".
+
+Servers of a bootstrapped cluster (one with the <cluster>-state marker) are not
+removed: that needs draining and etcd member removal, which come later. Talos
+configuration and bootstrap are not part of this release.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return notYet(o, "apply", true) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := o.openSession(&lf)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			res, err := lifecycle.Apply(cmd.Context(), s.deps, s.cluster)
+			if o.output == outputJSON && res != nil {
+				if werr := writeJSON(cmd.OutOrStdout(), planJSON(res)); werr != nil && err == nil {
+					err = werr
+				}
+			}
+			if o.debug {
+				printStats(o.env.Stderr, s.client)
+			}
+			return err
+		},
 	}
+	addCurrentIPFlag(cmd, &lf)
+	return cmd
+}
+
+func newDestroyCommand(o *options) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "destroy",
+		Short: "Delete every resource this cluster owns, and nothing else",
+		Long: `Delete every Hetzner resource labelled cluster=<name>: servers, load
+balancers, floating IP, volumes, placement groups, firewall, SSH key, network and
+the state marker, in dependency order. Delete protection (on by default) is
+turned off for these resources only. An existing network or firewall the cluster
+file names by ID is left alone, and so are Talos snapshots (reused by the next
+apply). At the end destroy lists the cluster's resources again and reports
+anything left.
+
+You are shown what will be deleted and asked to type the cluster name, unless
+--yes is given.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := o.openSession(nil)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			name := s.cluster.Cluster.Name
+			confirm := func(summary []string) bool {
+				out := o.env.Stderr
+				fmt.Fprintf(out, "This deletes %d resources of cluster %s:\n", len(summary), name)
+				for _, line := range summary {
+					fmt.Fprintf(out, "  - %s\n", line)
+				}
+				if yes {
+					return true
+				}
+				fmt.Fprintf(out, "Type the cluster name (%s) to confirm: ", name)
+				line, _ := bufio.NewReader(o.env.Stdin).ReadString('\n')
+				return strings.TrimSpace(line) == name
+			}
+			res, err := lifecycle.Destroy(cmd.Context(), s.deps, s.cluster, confirm)
+			if errors.Is(err, lifecycle.ErrNotConfirmed) {
+				return err
+			}
+			if o.output == outputJSON && res != nil {
+				if werr := writeJSON(cmd.OutOrStdout(), res); werr != nil && err == nil {
+					err = werr
+				}
+			} else if res != nil && err == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "Destroyed cluster %s: %d resources deleted, nothing left.\n", name, len(res.Deleted))
+				for _, k := range res.Kept {
+					fmt.Fprintf(cmd.OutOrStdout(), "  kept %s (delete it in the console if you no longer need it)\n", k)
+				}
+			}
+			if o.debug {
+				printStats(o.env.Stderr, s.client)
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
 }
 
 func newUpgradeCommand(o *options) *cobra.Command {
@@ -63,22 +178,6 @@ Not implemented yet: this release validates the cluster file and the token.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return notYet(o, "upgrade", true) },
 	}
-}
-
-func newDestroyCommand(o *options) *cobra.Command {
-	var yes bool
-	cmd := &cobra.Command{
-		Use:   "destroy",
-		Short: "Delete every resource this cluster owns, and nothing else",
-		Long: `Delete every Hetzner resource labelled cluster=<name>, in dependency order.
-You are asked to type the cluster name unless --yes is given.
-
-Not implemented yet: this release validates the cluster file and the token.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return notYet(o, "destroy", true) },
-	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
-	return cmd
 }
 
 func newKubeconfigCommand(o *options) *cobra.Command {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,9 @@ type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// HTTPClient, when set, carries every request the CLI makes (Hetzner API,
+	// public IP lookup); tests use it to allow only loopback.
+	HTTPClient *http.Client
 }
 
 // OSEnv returns the real process environment.

@@ -244,11 +244,12 @@ func orAny(ips []string) []string {
 	return distinct(ips)
 }
 
+// distinct canonicalises CIDRs and drops repeats, keeping the first occurrence.
 func distinct(in []string) []string {
 	var out []string
 	for _, s := range in {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
+		if c := canonicalCIDR(s); !slices.Contains(out, c) {
+			out = append(out, c)
 		}
 	}
 	return out

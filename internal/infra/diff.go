@@ -129,7 +129,7 @@ func createReason(d *Resource) string {
 	case d.LoadBalancer != nil:
 		return d.LoadBalancer.Role + " load balancer"
 	}
-	return "missing"
+	return "does not exist yet"
 }
 
 // serverNameRE matches the names hcloud-k8s (and the module) give servers.
@@ -236,8 +236,9 @@ func compareServer(desired *State, d, o *Resource, up func(string, any, any), pr
 	if ds.Backups != os.Backups {
 		up("backups", os.Backups, ds.Backups)
 	}
-	if ds.PlacementGroup != os.PlacementGroup && ds.PlacementGroup != "" && os.PlacementGroup == "" {
-		up("placement_group", "none", ds.PlacementGroup)
+	if ds.Subnet.IsValid() && !os.ActualPrivateIP.IsValid() {
+		// A run that died between create and attach leaves this behind.
+		up("network", "not attached", ds.Subnet)
 	}
 	comparePTR(desired, d, ds.RDNSIPv4, os.PublicIPv4Addr, os.PTR, ds.Pool, ds.Role, o.ID, up)
 	comparePTR(desired, d, ds.RDNSIPv6, os.PublicIPv6Addr, os.PTR, ds.Pool, ds.Role, o.ID, up)

@@ -58,6 +58,10 @@ func asObserved(s *State) *State {
 			c.Protected = c.Network.DeleteProtection
 		case c.Server != nil:
 			srv := *c.Server
+			srv.ActualPrivateIP = srv.PrivateIP
+			if !srv.ActualPrivateIP.IsValid() {
+				srv.ActualPrivateIP = srv.Subnet.Addr().Next().Next() // assigned by Hetzner
+			}
 			c.Server = &srv
 			c.Protected = srv.DeleteProtection
 		case c.LoadBalancer != nil:
@@ -359,6 +363,49 @@ func TestDiffUpdates(t *testing.T) {
 		}
 		t.Error("no change for demo-worker-1")
 	})
+}
+
+// A run killed between creating a server and attaching it leaves it detached; the
+// next plan attaches it.
+func TestDiffAttachesADetachedServer(t *testing.T) {
+	obs := asObserved(desire(t, nil))
+	obs.Get(Ref{KindServer, "demo-worker-2"}).Server.ActualPrivateIP = netip.Addr{}
+	p := Diff(desire(t, nil), obs)
+	for _, ch := range p.Changes {
+		if ch.Ref.Name == "demo-worker-2" {
+			if ch.Action != ActionUpdate || len(ch.Updates) != 1 || ch.Updates[0].Field != "network" {
+				t.Errorf("change = %+v", ch)
+			}
+		} else if ch.Action != ActionNoop {
+			t.Errorf("unexpected %s %s", ch.Action, ch.Ref)
+		}
+	}
+}
+
+func TestDestroyPlanOrder(t *testing.T) {
+	obs := asObserved(desire(t, func(c *config.Cluster) { c.KubeAPI.LoadBalancer.Enabled = true }))
+	obs.add(&Resource{Kind: KindCertificate, Name: "demo-state", ID: 9, Labels: map[string]string{"cluster": "demo"}, Certificate: &CertificateSpec{}})
+	p := DestroyPlan(obs)
+	byRef := map[Ref]Change{}
+	for _, c := range p.Changes {
+		if c.Action != ActionDelete {
+			t.Errorf("%s: %s", c.Ref, c.Action)
+		}
+		if c.Ref.Kind == KindSubnet {
+			t.Errorf("subnets go with their network, not on their own: %s", c.Ref)
+		}
+		byRef[c.Ref] = c
+	}
+	net := byRef[Ref{KindNetwork, "demo"}]
+	if !slices.Contains(net.DependsOn, Ref{KindServer, "demo-worker-2"}) || !slices.Contains(net.DependsOn, Ref{KindLoadBalancer, "demo-kube-api"}) {
+		t.Errorf("network deleted before what is attached to it: %v", net.DependsOn)
+	}
+	if fw := byRef[Ref{KindFirewall, "demo"}]; len(fw.DependsOn) != 5 {
+		t.Errorf("firewall waits for %v, want the 5 servers", fw.DependsOn)
+	}
+	if cert := byRef[Ref{KindCertificate, "demo-state"}]; len(cert.DependsOn) != len(p.Changes)-1 {
+		t.Errorf("state marker is not deleted last: waits for %d of %d", len(cert.DependsOn), len(p.Changes)-1)
+	}
 }
 
 func TestDiffAdoptsAndLeavesForeignResourcesAlone(t *testing.T) {

@@ -26,12 +26,13 @@ const (
 	KindLoadBalancer   Kind = "load_balancer"
 	KindFloatingIP     Kind = "floating_ip"
 	KindCertificate    Kind = "certificate"
+	KindVolume         Kind = "volume" // never desired; deleted by destroy
 )
 
 // kindOrder ranks kinds so that creation follows dependencies.
 var kindOrder = map[Kind]int{
 	KindNetwork: 0, KindSubnet: 1, KindFirewall: 2, KindSSHKey: 3, KindPlacementGroup: 4,
-	KindServer: 5, KindLoadBalancer: 6, KindFloatingIP: 7, KindCertificate: 8,
+	KindServer: 5, KindLoadBalancer: 6, KindFloatingIP: 7, KindVolume: 8, KindCertificate: 9,
 }
 
 // Ref identifies a resource within one cluster: kind and name (a subnet's name is its
@@ -67,6 +68,7 @@ type Resource struct {
 	LoadBalancer   *LoadBalancerSpec   `json:",omitempty"`
 	FloatingIP     *FloatingIPSpec     `json:",omitempty"`
 	Certificate    *CertificateSpec    `json:",omitempty"`
+	Volume         *VolumeSpec         `json:",omitempty"`
 }
 
 // Ref returns the resource's identity.
@@ -137,11 +139,12 @@ type ServerSpec struct {
 	RDNSIPv6           string
 
 	// Observed only.
-	Image          int64
-	PublicIPv4Addr netip.Addr
-	PublicIPv6Addr netip.Addr            // the ::1 address of the server's /64
-	PTR            map[netip.Addr]string // reverse DNS per public address
-	Status         string
+	ActualPrivateIP netip.Addr
+	Image           int64
+	PublicIPv4Addr  netip.Addr
+	PublicIPv6Addr  netip.Addr            // the ::1 address of the server's /64
+	PTR             map[netip.Addr]string // reverse DNS per public address
+	Status          string
 }
 
 // LoadBalancerSpec is the kube-API or an ingress load balancer.
@@ -216,6 +219,12 @@ type FloatingIPSpec struct {
 // bootstrapped; its presence means "initialized".
 type CertificateSpec struct{}
 
+// VolumeSpec is a volume labelled with the cluster (for example by the CSI driver's
+// extra labels); only destroy touches volumes.
+type VolumeSpec struct {
+	Server int64 // attached server, 0 if none
+}
+
 // String is a short description for plan output.
 func (r *Resource) String() string {
 	switch {
@@ -229,5 +238,5 @@ func (r *Resource) String() string {
 var kindTitle = map[Kind]string{
 	KindNetwork: "network", KindSubnet: "subnet", KindFirewall: "firewall", KindSSHKey: "SSH key",
 	KindPlacementGroup: "placement group", KindServer: "server", KindLoadBalancer: "load balancer",
-	KindFloatingIP: "floating IP", KindCertificate: "certificate",
+	KindFloatingIP: "floating IP", KindCertificate: "certificate", KindVolume: "volume",
 }

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/lifecycle"
+)
+
+// session is what a command that talks to Hetzner needs: the cluster file and
+// the shared client.
+type session struct {
+	cluster *config.Cluster
+	client  *hetzner.Client
+	deps    lifecycle.Deps
+}
+
+// lifecycleFlags are shared by plan and apply.
+type lifecycleFlags struct {
+	currentIPs []string
+}
+
+// openSession loads the cluster file, resolves credentials and builds the client.
+// The caller must close the client.
+func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
+	c, err := config.Load(o.file)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := o.credentials()
+	if err != nil {
+		return nil, err
+	}
+	hopts := hetzner.Options{Token: cred.Token, Endpoint: cred.Endpoint, HTTPClient: o.env.HTTPClient}
+	if v := o.env.Getenv(envPollInterval); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("invalid %s %q: use a duration such as 500ms or 2s", envPollInterval, v)
+		}
+		hopts.PollInterval = d
+	}
+	if o.debug {
+		hopts.Debug = o.env.Stderr
+	}
+	client, err := hetzner.New(hopts)
+	if err != nil {
+		return nil, err
+	}
+	deps := lifecycle.Deps{Client: client, Progress: o.env.Stderr}
+	if o.output == outputText {
+		deps.Progress = o.env.Stdout
+	}
+	if lf != nil && len(lf.currentIPs) > 0 {
+		ips, err := parseCurrentIPs(lf.currentIPs)
+		if err != nil {
+			client.Close()
+			return nil, err
+		}
+		deps.CurrentIPs = func(context.Context, bool, bool) ([]string, error) { return ips, nil }
+	} else {
+		httpc := o.env.HTTPClient
+		if httpc == nil {
+			httpc = &http.Client{Timeout: 10 * time.Second}
+		}
+		deps.CurrentIPs = func(ctx context.Context, v4, v6 bool) ([]string, error) {
+			return lifecycle.LookupPublicIPs(ctx, httpc, v4, v6)
+		}
+	}
+	return &session{cluster: c, client: client, deps: deps}, nil
+}
+
+func parseCurrentIPs(in []string) ([]string, error) {
+	var out []string
+	for _, s := range in {
+		if a, err := netip.ParseAddr(s); err == nil {
+			bits := 32
+			if a.Is6() {
+				bits = 64
+			}
+			p, _ := a.Prefix(bits)
+			out = append(out, p.String())
+			continue
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked().String())
+			continue
+		}
+		return nil, fmt.Errorf("invalid value %q for --current-ip: give an IP address such as 203.0.113.7 or 2001:db8::1", s)
+	}
+	return out, nil
+}

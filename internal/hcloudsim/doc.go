@@ -1,0 +1,107 @@
+// Package hcloudsim is a stateful, in-process simulator of the Hetzner Cloud
+// API (https://api.hetzner.cloud/v1) for testing hcloud-k8s without Hetzner.
+//
+// It speaks the real wire format – request and response bodies are
+// hcloud-go's hcloud/schema structs (v2.52.0) – so hcloud-go, the official
+// hcloud CLI and hcloud-k8s talk to it unmodified via
+// HCLOUD_ENDPOINT=http://127.0.0.1:PORT/v1 and HCLOUD_TOKEN. Start it with
+// New + Start (listening on Options.Listen, 127.0.0.1:0 by default; it
+// refuses non-loopback addresses) or run cmd/hcloud-sim; in tests use the
+// simtest package, whose Env.Clock can be paused to observe running actions.
+//
+// # What is simulated
+//
+//   - Servers (create from system image by name/ID – names resolve per
+//     architecture – or snapshot; power actions; shutdown via ACPI; rescue at
+//     next boot; create_image; rebuild; change_type; networks; placement
+//     groups; DNS PTR; protection; delete via delete_server action),
+//     networks (subnets, routes, ip range, protection; conflict while a
+//     change runs; delete_subnet refused while used and for SubnetRelease
+//     after the last detach; delete auto-detaches as documented, or fails
+//     with resource_in_use under Options.NetworkDeleteRequiresDetach),
+//     firewalls (rules, server and label-selector targets, set_rules,
+//     apply/remove, resource_in_use, pending→applied per server),
+//     load balancers (services with health checks, server/label_selector/ip
+//     targets, use_private_ip, network, public interface, algorithm, type,
+//     DNS PTR, protection, delete returning an action as of 2026-10-05),
+//     placement groups (spread, at most 10 servers), floating IPs, primary
+//     IPs (every server's public addresses are auto_delete primary IPs;
+//     standalone ones can be created, assigned to off servers, used in
+//     POST /servers public_net, and must be unassigned to delete), SSH keys
+//     (unique name and fingerprint), images (seeded system images, snapshots
+//     with labels), certificates (uploaded, validated with crypto/x509;
+//     managed ones "issue" via an action), volumes, and the read-only
+//     catalogue: locations, datacenters, server types with per-location
+//     stock and one deprecated type, load balancer types, pricing.
+//   - Actions: every mutation returns running actions that finish after a
+//     simulated duration (LatencyModel, with seeded jitter), report linear
+//     progress, carry simulated started/finished timestamps, lock their
+//     resources (HTTP 423 locked) and stay queryable forever via GET
+//     /actions?id=…&id=…, GET /actions/{id} and the per-resource lists.
+//     next_actions (start_server, apply_firewall, attach_volume) chain
+//     behind their parent and fail with it.
+//   - Errors in the real envelope with the real codes; invalid_input carries
+//     details.fields; unknown IDs are not_found so hcloud-go's GetByID
+//     returns nil.
+//   - Pagination (25 default, 50 max, meta.pagination with nulls), sort,
+//     name and full label-selector filters (package labelselector).
+//   - Rate limit: token bucket (default 3600, refill 1/s of simulated time)
+//     with RateLimit-Limit/-Remaining/-Reset on every /v1 response and 429
+//     rate_limit_exceeded when empty.
+//   - Addresses: public IPv4 from 127.0.1.1 upward (never 127.0.0.1) so a
+//     client can dial a simulated server; IPv6 /64s from 2001:db8::/32;
+//     private IPs allocated inside subnets (explicit IPs must be in a subnet
+//     and free; released IPs are quarantined for PrivateIPQuarantine).
+//
+// # Time
+//
+// The simulation is lazy and deterministic: every request first runs all
+// events due by the current simulated time, in (time, sequence) order.
+// Options.Speed scales simulated time against real time; Options.Clock
+// accepts any clock.Clock, e.g. clock.Manual for step-by-step tests.
+// Randomness (jitter, IPs, passwords, faults) comes from a math/rand/v2 PCG
+// seeded with Options.Seed.
+//
+// # Control endpoints (no token, never rate limited or faulted)
+//
+//	GET  /_sim/stats        request counts by "METHOD /v1/path/{template}"
+//	POST /_sim/stats/reset  zero the counters
+//	GET  /_sim/clock        simulated now, start, elapsed seconds, speed
+//	GET  /_sim/faults       current Faults
+//	PUT  /_sim/faults       replace Faults (JSON, durations as "250ms")
+//
+// The same is available in Go: Stats, ResetStats, Now, Elapsed, Faults,
+// SetFaults, and ServerStates for fake nodes.
+//
+// # Faults
+//
+// Faults (Options.Faults, SetFaults, PUT /_sim/faults) inject 503
+// service_error, 429 rate_limit_exceeded and 423 locked per request with a
+// probability (optionally only on some route templates), slow responses
+// (real-time delay), failed actions (by rate or the next N actions of a
+// command; chained next_actions fail with their parent) and sold-out
+// server types ("cx22", or "cx22@fsn1" for one location) or locations
+// (create fails with resource_unavailable; the catalogue shows
+// available=false).
+//
+// # Known gaps
+//
+//   - ISOs, backups, metrics, server console/password reset,
+//     change_alias_ips, volume resize, certificate retry and DNS zones are
+//     not implemented (404 not_found).
+//   - Disabled public IPv4/IPv6 render as empty objects instead of null.
+//   - Firewall rules are stored, never enforced; load balancers do not
+//     proxy traffic; target health is "healthy" once a running target has
+//     been up for HealthCheckSettle – nothing is dialed.
+//   - Limits not enforced: 5 firewalls per server, 50 per project, 100
+//     servers per network, per-project quotas other than ServerLimit
+//     (which answers resource_limit_exceeded; the API has no documented
+//     "server_limit_exceeded" code).
+//   - Behaviour the references leave unverified is modelled on the strict
+//     side: deleting a placement group with members or an attached volume
+//     fails; change_protection requires delete == rebuild for servers;
+//     the placement_error status code is 412.
+//   - /datacenters is still served although the real endpoint is deprecated.
+//   - Requests are serialised behind one mutex; list rendering is O(n) in
+//     related objects, fine for thousands of resources, not for millions.
+package hcloudsim

@@ -1,0 +1,104 @@
+package hcloudsim_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+)
+
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newEnv(t *testing.T) *simtest.Env {
+	t.Helper()
+	return simtest.New(t, hcloudsim.Options{})
+}
+
+// wait waits for actions through hcloud-go's batched poller.
+func wait(t *testing.T, env *simtest.Env, actions ...*hcloud.Action) {
+	t.Helper()
+	if err := env.Client.Action.WaitFor(testCtx(t), actions...); err != nil {
+		t.Fatalf("WaitFor: %v", err)
+	}
+}
+
+func must[T any](t *testing.T) func(v T, _ *hcloud.Response, err error) T {
+	return func(v T, _ *hcloud.Response, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return v
+	}
+}
+
+// wantCode asserts err is an hcloud.Error with the given code.
+func wantCode(t *testing.T, err error, code hcloud.ErrorCode) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("expected error %s, got success", code)
+	}
+	if !hcloud.IsError(err, code) {
+		var he hcloud.Error
+		errors.As(err, &he)
+		t.Fatalf("expected error code %s, got %v (code %q)", code, err, he.Code)
+	}
+}
+
+type serverSpec struct {
+	name      string
+	labels    map[string]string
+	typ       string
+	location  string
+	image     string
+	networks  []*hcloud.Network
+	firewalls []*hcloud.Firewall
+	pg        *hcloud.PlacementGroup
+	noStart   bool
+}
+
+// createServer creates a server and waits for it (and its next actions).
+func createServer(t *testing.T, env *simtest.Env, spec serverSpec) *hcloud.Server {
+	t.Helper()
+	res := startServer(t, env, spec)
+	wait(t, env, append([]*hcloud.Action{res.Action}, res.NextActions...)...)
+	return must[*hcloud.Server](t)(env.Client.Server.GetByID(testCtx(t), res.Server.ID))
+}
+
+func startServer(t *testing.T, env *simtest.Env, spec serverSpec) hcloud.ServerCreateResult {
+	t.Helper()
+	if spec.typ == "" {
+		spec.typ = "cx22"
+	}
+	if spec.location == "" {
+		spec.location = "fsn1"
+	}
+	if spec.image == "" {
+		spec.image = "debian-13"
+	}
+	opts := hcloud.ServerCreateOpts{
+		Name:           spec.name,
+		ServerType:     &hcloud.ServerType{Name: spec.typ},
+		Image:          &hcloud.Image{Name: spec.image},
+		Location:       &hcloud.Location{Name: spec.location},
+		Labels:         spec.labels,
+		Networks:       spec.networks,
+		PlacementGroup: spec.pg,
+	}
+	for _, fw := range spec.firewalls {
+		opts.Firewalls = append(opts.Firewalls, &hcloud.ServerCreateFirewall{Firewall: *fw})
+	}
+	if spec.noStart {
+		opts.StartAfterCreate = hcloud.Ptr(false)
+	}
+	return must[hcloud.ServerCreateResult](t)(env.Client.Server.Create(testCtx(t), opts))
+}

@@ -1,0 +1,38 @@
+package hcloudsim
+
+import (
+	"maps"
+	"time"
+)
+
+// Stats is a snapshot of the request accounting.
+type Stats struct {
+	// Requests counts /v1 requests by "METHOD /v1/path/{template}".
+	Requests map[string]int64 `json:"requests"`
+	// Total is the sum of Requests.
+	Total int64 `json:"total"`
+	// SimulatedNow is the simulated time of the snapshot.
+	SimulatedNow time.Time `json:"simulated_now"`
+	// ElapsedSeconds is simulated time since the simulator started.
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
+}
+
+// Stats returns the request counts since start or the last ResetStats.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{
+		Requests:       maps.Clone(s.stats),
+		Total:          s.total,
+		SimulatedNow:   s.clock.Now(),
+		ElapsedSeconds: s.Elapsed().Seconds(),
+	}
+}
+
+// ResetStats zeroes the request counters.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats = map[string]int64{}
+	s.total = 0
+}

@@ -1,0 +1,192 @@
+// Package lifecycle runs the cluster procedures the commands offer (plan, apply,
+// destroy) on top of the domain packages: it decides the order, gathers inputs such
+// as the caller's public IP, and reports progress; the domain packages do the work.
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
+)
+
+// Deps are the outside world a procedure uses, passed in so tests can replace it.
+type Deps struct {
+	Client *hetzner.Client
+	// Progress receives human progress lines; nil discards them.
+	Progress io.Writer
+	// CurrentIPs returns the caller's public addresses as CIDRs for the firewall;
+	// it is called only when the cluster file asks for them.
+	CurrentIPs func(ctx context.Context, ipv4, ipv6 bool) ([]string, error)
+	// Now is the clock for elapsed times (default time.Now).
+	Now func() time.Time
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d Deps) progress() io.Writer {
+	if d.Progress == nil {
+		return io.Discard
+	}
+	return d.Progress
+}
+
+// PlanResult is a plan with what it was computed from.
+type PlanResult struct {
+	Plan      *infra.Plan
+	Desired   *infra.State
+	Observed  *infra.State
+	Snapshots []image.Snapshot
+}
+
+// MissingSnapshots lists the architectures without a Talos snapshot.
+func (r *PlanResult) MissingSnapshots() []image.Snapshot {
+	var out []image.Snapshot
+	for _, s := range r.Snapshots {
+		if s.ID == 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Plan reads the cluster from Hetzner and computes what apply would change. It
+// makes no writes.
+func Plan(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) {
+	in := infra.Inputs{}
+	if v4, v6 := infra.CurrentIPNeeds(c); v4 || v6 {
+		if d.CurrentIPs == nil {
+			return nil, errors.New("the firewall needs this machine's public IP (firewall.useCurrentIPv4/6), but no way to look it up was given; set firewall.apiSource in the cluster file or pass --current-ip")
+		}
+		ips, err := d.CurrentIPs(ctx, v4, v6)
+		if err != nil {
+			return nil, fmt.Errorf("look up this machine's public IP for the firewall (set firewall.apiSource or pass --current-ip to skip): %w", err)
+		}
+		in.CurrentIPs = ips
+	}
+	desired, err := infra.Desire(c, in)
+	if err != nil {
+		return nil, err
+	}
+	d.Client.SetPhase("observe")
+	observed, err := infra.Observe(ctx, d.Client, c)
+	if err != nil {
+		return nil, err
+	}
+	snaps, err := image.Select(ctx, d.Client, c)
+	if err != nil {
+		return nil, err
+	}
+	return &PlanResult{Plan: infra.Diff(desired, observed), Desired: desired, Observed: observed, Snapshots: snaps}, nil
+}
+
+// Apply converges the cluster's Hetzner resources to the cluster file.
+func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) {
+	w := d.progress()
+	start := d.now()
+	fmt.Fprintf(w, "Reading cluster %s from Hetzner Cloud...\n", c.Cluster.Name)
+	res, err := Plan(ctx, d, c)
+	if err != nil {
+		return nil, err
+	}
+	p := res.Plan
+	if len(p.Problems) > 0 {
+		return res, fmt.Errorf("%w:\n  %s", infra.ErrProblems, joinLines(p.Problems))
+	}
+	if missing := res.MissingSnapshots(); len(missing) > 0 && needsServerCreate(p) {
+		return res, missingSnapshotError(missing)
+	}
+	if !p.HasChanges() {
+		fmt.Fprintln(w, "No changes: the infrastructure matches the cluster file.")
+		return res, nil
+	}
+	cr, up, del := p.Counts()
+	fmt.Fprintf(w, "Applying: %d to create, %d to update, %d to delete.\n", cr, up, del)
+	images := map[string]int64{}
+	for _, s := range res.Snapshots {
+		images[s.Arch] = s.ID
+	}
+	d.Client.SetPhase("apply")
+	ex := &infra.Executor{Client: d.Client, Images: images, Reporter: &reporter{w: w}, Now: d.Now}
+	if err := ex.Apply(ctx, p, res.Desired, res.Observed); err != nil {
+		return res, fmt.Errorf("apply stopped; nothing was rolled back, and running apply again continues from here:\n%w", err)
+	}
+	fmt.Fprintf(w, "Apply complete after %s: %d created, %d updated, %d deleted.\n", d.now().Sub(start).Round(time.Second), cr, up, del)
+	return res, nil
+}
+
+func needsServerCreate(p *infra.Plan) bool {
+	for _, c := range p.Changes {
+		if c.Action == infra.ActionCreate && c.Ref.Kind == infra.KindServer {
+			return true
+		}
+	}
+	return false
+}
+
+func missingSnapshotError(missing []image.Snapshot) error {
+	msg := "no Talos snapshot to create servers from:"
+	for _, s := range missing {
+		msg += fmt.Sprintf("\n  %s: no snapshot matches %s", s.Arch, s.Selector)
+	}
+	msg += "\nBuilding snapshots is not implemented in this release; create one with these labels (or set talos.schematicID to match an existing one)."
+	return errors.New(msg)
+}
+
+func joinLines(lines []string) string {
+	out := ""
+	for i, l := range lines {
+		if i > 0 {
+			out += "\n  "
+		}
+		out += l
+	}
+	return out
+}
+
+// reporter prints one line when a step starts and one when it ends.
+type reporter struct {
+	w io.Writer
+}
+
+func (r *reporter) Started(c *infra.Change) {
+	fmt.Fprintf(r.w, "  %s %s %s...\n", verbing[c.Action], kindName(c.Ref.Kind), c.Ref.Name)
+}
+
+func (r *reporter) Finished(c *infra.Change, err error, elapsed time.Duration) {
+	if err != nil {
+		fmt.Fprintf(r.w, "  ✗ %s %s failed after %s: %v\n", kindName(c.Ref.Kind), c.Ref.Name, elapsed.Round(100*time.Millisecond), err)
+		return
+	}
+	fmt.Fprintf(r.w, "  ✓ %s %s %s (%s)\n", kindName(c.Ref.Kind), c.Ref.Name, done[c.Action], elapsed.Round(100*time.Millisecond))
+}
+
+var (
+	verbing = map[infra.Action]string{infra.ActionCreate: "creating", infra.ActionUpdate: "updating", infra.ActionAdopt: "adopting", infra.ActionDelete: "deleting"}
+	done    = map[infra.Action]string{infra.ActionCreate: "created", infra.ActionUpdate: "updated", infra.ActionAdopt: "adopted", infra.ActionDelete: "deleted"}
+)
+
+func kindName(k infra.Kind) string {
+	switch k {
+	case infra.KindSSHKey:
+		return "SSH key"
+	case infra.KindPlacementGroup:
+		return "placement group"
+	case infra.KindLoadBalancer:
+		return "load balancer"
+	case infra.KindFloatingIP:
+		return "floating IP"
+	}
+	return string(k)
+}

@@ -1,0 +1,249 @@
+package lifecycle
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
+)
+
+const clusterFile = `apiVersion: hcloud-k8s.io/v1alpha1
+kind: Cluster
+cluster:
+  name: demo
+firewall:
+  apiSource: [203.0.113.0/24]
+controlPlaneNodepools:
+  - {name: control, type: cpx21, location: fsn1, count: 3}
+workerNodepools:
+  - {name: worker, type: cpx31, location: fsn1, count: 2, labels: {tier: general}}
+`
+
+type world struct {
+	env    *simtest.Env
+	client *hetzner.Client
+	deps   Deps
+	out    *bytes.Buffer
+}
+
+func newWorld(t *testing.T, opts hcloudsim.Options) *world {
+	t.Helper()
+	env := simtest.New(t, opts)
+	client, err := hetzner.New(hetzner.Options{
+		Token: env.Token, Endpoint: env.Endpoint, HTTPClient: simtest.LoopbackHTTPClient(t),
+		PollInterval: 2 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	out := &bytes.Buffer{}
+	return &world{env: env, client: client, out: out, deps: Deps{
+		Client: client, Progress: out,
+		CurrentIPs: func(context.Context, bool, bool) ([]string, error) {
+			return nil, errors.New("tests never look up a public IP")
+		},
+	}}
+}
+
+func parse(t *testing.T, mutate func(*config.Cluster)) *config.Cluster {
+	t.Helper()
+	c, err := config.Parse([]byte(clusterFile), "cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mutate != nil {
+		mutate(c)
+	}
+	return c
+}
+
+func (w *world) seed(t *testing.T, c *config.Cluster) {
+	t.Helper()
+	if err := simworld.SeedTalosSnapshots(context.Background(), w.env.Client, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *world) apply(t *testing.T, c *config.Cluster) {
+	t.Helper()
+	if _, err := Apply(context.Background(), w.deps, c); err != nil {
+		t.Fatalf("apply: %v\n%s", err, w.out)
+	}
+}
+
+func (w *world) plan(t *testing.T, c *config.Cluster) *infra.Plan {
+	t.Helper()
+	res, err := Plan(context.Background(), w.deps, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Plan
+}
+
+func serverNames(t *testing.T, api *hcloud.Client) map[string]*hcloud.Server {
+	t.Helper()
+	servers, err := api.Server.AllWithOpts(context.Background(), hcloud.ServerListOpts{ListOpts: hcloud.ListOpts{LabelSelector: "cluster=demo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*hcloud.Server{}
+	for _, s := range servers {
+		out[s.Name] = s
+	}
+	return out
+}
+
+func TestApplyPlanScaleDestroy(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, nil)
+	w.seed(t, c)
+	w.apply(t, c)
+
+	servers := serverNames(t, w.env.Client)
+	if len(servers) != 5 {
+		t.Fatalf("servers = %v", servers)
+	}
+	for name, s := range servers {
+		if len(s.PrivateNet) != 1 {
+			t.Errorf("%s is not attached to the network", name)
+			continue
+		}
+		ip := s.PrivateNet[0].IP.String()
+		want := "10.0.80."
+		if s.Labels["role"] == "control-plane" {
+			want = "10.0.64."
+		}
+		if !strings.HasPrefix(ip, want) {
+			t.Errorf("%s has private IP %s, want one in %s0/25", name, ip, want)
+		}
+		if !s.Protection.Delete || s.PlacementGroup == nil || len(s.PublicNet.Firewalls) != 1 {
+			t.Errorf("%s: protection %v, placement group %v, firewalls %d", name, s.Protection.Delete, s.PlacementGroup, len(s.PublicNet.Firewalls))
+		}
+		if !strings.HasPrefix(s.PublicNet.IPv4.IP.String(), "127.") {
+			t.Errorf("%s public IP %s is not loopback", name, s.PublicNet.IPv4.IP)
+		}
+	}
+	if got := servers["demo-worker-1"].Labels; got["tier"] != "general" || got["nodepool"] != "worker" || got["cluster"] != "demo" {
+		t.Errorf("worker labels = %v", got)
+	}
+
+	// A no-op re-apply plans nothing and costs few requests.
+	before := w.client.Total()
+	if p := w.plan(t, c); p.HasChanges() {
+		t.Fatalf("plan after apply has changes: %+v", p.Changes)
+	}
+	if n := w.client.Total() - before; n > 15 {
+		t.Errorf("a no-op plan cost %d requests, want ≤ 15", n)
+	}
+
+	// Scale up, then back down: the highest indices go.
+	w.apply(t, parse(t, func(c *config.Cluster) { c.WorkerNodepools[0].Count = 4 }))
+	if n := len(serverNames(t, w.env.Client)); n != 7 {
+		t.Fatalf("after scale-up: %d servers", n)
+	}
+	w.apply(t, c)
+	servers = serverNames(t, w.env.Client)
+	if _, ok := servers["demo-worker-4"]; ok || len(servers) != 5 {
+		t.Fatalf("after scale-down: %v", servers)
+	}
+
+	// Destroy removes everything but the snapshot.
+	var shown []string
+	res, err := Destroy(context.Background(), w.deps, c, func(s []string) bool { shown = s; return true })
+	if err != nil {
+		t.Fatalf("destroy: %v\n%s", err, w.out)
+	}
+	if len(res.Left) != 0 || len(res.Kept) != 1 || len(shown) != len(res.Deleted) {
+		t.Errorf("destroy result = %+v", res)
+	}
+	inv, err := w.client.Inventory(context.Background(), "cluster=demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Len() != 1 || len(inv.Snapshots) != 1 {
+		t.Errorf("left after destroy: %d resources", inv.Len())
+	}
+}
+
+func TestDestroyNeedsConfirmation(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, nil)
+	w.seed(t, c)
+	w.apply(t, c)
+	if _, err := Destroy(context.Background(), w.deps, c, func([]string) bool { return false }); !errors.Is(err, ErrNotConfirmed) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(serverNames(t, w.env.Client)); n != 5 {
+		t.Errorf("an unconfirmed destroy deleted servers: %d left", n)
+	}
+}
+
+func TestApplyWithoutSnapshotFailsBeforeWriting(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	_, err := Apply(context.Background(), w.deps, parse(t, nil))
+	if err == nil || !strings.Contains(err.Error(), "no Talos snapshot") {
+		t.Fatalf("err = %v", err)
+	}
+	if st := w.client.Stats()["apply"]; len(st) != 0 {
+		t.Errorf("apply wrote although it could not create servers: %v", st)
+	}
+}
+
+func TestApplyRefusesToScaleDownABootstrappedCluster(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, nil)
+	w.seed(t, c)
+	w.apply(t, c)
+	// The marker that apply writes after bootstrap in a later release.
+	testCert, testKey := selfSigned(t)
+	if _, _, err := w.env.Client.Certificate.Create(context.Background(), hcloud.CertificateCreateOpts{
+		Name: "demo-state", Type: hcloud.CertificateTypeUploaded, Labels: map[string]string{"cluster": "demo", "state": "initialized"},
+		Certificate: testCert, PrivateKey: testKey,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Apply(context.Background(), w.deps, parse(t, func(c *config.Cluster) { c.WorkerNodepools[0].Count = 1 }))
+	if !errors.Is(err, infra.ErrProblems) || !strings.Contains(err.Error(), "bootstrapped") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(serverNames(t, w.env.Client)); n != 5 {
+		t.Errorf("%d servers left, want 5", n)
+	}
+}
+
+func selfSigned(t *testing.T) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "demo"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
+}

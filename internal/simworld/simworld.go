@@ -1,0 +1,61 @@
+// Package simworld prepares a Hetzner Cloud simulator for the tests and the local
+// demo: it puts in place what a real project would already have, through the real
+// API. Production code never imports it.
+package simworld
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
+)
+
+// SeedTalosSnapshots creates, for every architecture the cluster needs, a snapshot
+// labelled as the image builder labels Talos snapshots, so that apply finds one.
+// It goes through the API the way a builder does (a temporary debian-13 server,
+// create_image with labels, delete the server), minus writing Talos to the disk,
+// which the image builder of a later release does.
+func SeedTalosSnapshots(ctx context.Context, api *hcloud.Client, c *config.Cluster) error {
+	schematic := image.SchematicID(c)
+	for _, arch := range image.Architectures(c) {
+		build := c.Images.AMD64
+		if arch == layout.ArchARM64 {
+			build = c.Images.ARM64
+		}
+		res, _, err := api.Server.Create(ctx, hcloud.ServerCreateOpts{
+			Name:       fmt.Sprintf("%s-talos-seed-%s", c.Cluster.Name, arch),
+			ServerType: &hcloud.ServerType{Name: build.Builder.ServerType},
+			Image:      &hcloud.Image{Name: "debian-13"},
+			Location:   &hcloud.Location{Name: build.Builder.Location},
+		})
+		if err != nil {
+			return fmt.Errorf("create seed server for %s: %w", arch, err)
+		}
+		if err := api.Action.WaitFor(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...); err != nil {
+			return err
+		}
+		img, _, err := api.Server.CreateImage(ctx, res.Server, &hcloud.ServerCreateImageOpts{
+			Type:        hcloud.ImageTypeSnapshot,
+			Description: hcloud.Ptr(layout.SnapshotName(c.Cluster.Name, arch)),
+			Labels:      layout.SnapshotLabels(c.Cluster.Name, c.Talos.Version, schematic),
+		})
+		if err != nil {
+			return fmt.Errorf("snapshot seed server for %s: %w", arch, err)
+		}
+		if err := api.Action.WaitFor(ctx, img.Action); err != nil {
+			return err
+		}
+		del, _, err := api.Server.DeleteWithResult(ctx, res.Server)
+		if err != nil {
+			return fmt.Errorf("delete seed server for %s: %w", arch, err)
+		}
+		if err := api.Action.WaitFor(ctx, del.Action); err != nil {
+			return err
+		}
+	}
+	return nil
+}
