@@ -415,13 +415,19 @@ func (r *run) update(ctx context.Context, c *Change) error {
 	}
 	var actions []*hcloud.Action
 	act := func(op string, fn func(ctx context.Context) (*hcloud.Action, error)) error {
-		return r.call(ctx, op+" "+d.Name, func(ctx context.Context) error {
+		err := r.call(ctx, op+" "+d.Name, func(ctx context.Context) error {
 			a, err := fn(ctx)
 			if err == nil && a != nil {
 				actions = append(actions, a)
 			}
 			return err
 		})
+		// An earlier, interrupted run may have started the same change (an attach
+		// still running when it was killed): the state it wanted is there.
+		if hetzner.Classify(err) == hetzner.ClassAlreadyApplied {
+			return nil
+		}
+		return err
 	}
 	api := r.api()
 	for _, u := range c.Updates {

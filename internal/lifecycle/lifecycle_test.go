@@ -49,7 +49,7 @@ func newWorld(t *testing.T, opts hcloudsim.Options) *world {
 	env := simtest.New(t, opts)
 	client, err := hetzner.New(hetzner.Options{
 		Token: env.Token, Endpoint: env.Endpoint, HTTPClient: simtest.LoopbackHTTPClient(t),
-		PollInterval: 2 * time.Millisecond,
+		Clock: simworld.Clock{Sim: env.Sim.Clock()}, PollInterval: time.Second, // simulated time
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,10 +6,12 @@ package simworld
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 )
@@ -58,4 +60,24 @@ func SeedTalosSnapshots(ctx context.Context, api *hcloud.Client, c *config.Clust
 		}
 	}
 	return nil
+}
+
+// Clock adapts the simulator's clock for the hetzner client, so that rate-limit
+// resets and poll intervals are measured in simulated time, as they would be in
+// real time against the real API.
+type Clock struct{ Sim clock.Clock }
+
+// Now is the simulated time.
+func (c Clock) Now() time.Time { return c.Sim.Now() }
+
+// Sleep waits for d of simulated time.
+func (c Clock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(clock.RealDuration(c.Sim, d))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

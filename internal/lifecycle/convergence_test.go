@@ -1,0 +1,165 @@
+package lifecycle
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
+)
+
+// cancelAfter cancels a context once n requests have been sent: an apply killed at
+// a precise, repeatable point (a count of requests, not a time).
+type cancelAfter struct {
+	next   http.RoundTripper
+	n      int64
+	sent   atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c.sent.Add(1) == c.n {
+		c.cancel()
+	}
+	return c.next.RoundTrip(r)
+}
+
+// assertConverged checks that the cloud holds exactly what the file asks for: a plan
+// with no changes, and no resource of any kind beyond the desired ones.
+func assertConverged(t *testing.T, w *world, c *config.Cluster) {
+	t.Helper()
+	res, err := Plan(context.Background(), w.deps, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Plan.HasChanges() || len(res.Plan.Problems) > 0 || len(res.Plan.Unmanaged) > 0 {
+		t.Fatalf("not converged: %+v problems %v unmanaged %v", res.Plan.Changes, res.Plan.Problems, res.Plan.Unmanaged)
+	}
+	for ref := range res.Observed.Resources {
+		if res.Desired.Get(ref) == nil {
+			t.Errorf("orphan: %s", ref)
+		}
+	}
+	if got, want := len(res.Observed.Resources), len(res.Desired.Resources); got != want {
+		t.Errorf("%d resources exist, %d desired", got, want)
+	}
+	servers, _ := w.env.Client.Server.All(context.Background())
+	if len(servers) != c.ControlPlaneCount()+c.WorkerCount() {
+		t.Errorf("%d servers in the project, want %d (a duplicate or a leftover)", len(servers), c.ControlPlaneCount()+c.WorkerCount())
+	}
+}
+
+// TestApplyKilledAnywhereConverges interrupts apply after a seeded number of requests,
+// many times over, and runs it again: every run must end with the same resources,
+// no duplicates and no orphans.
+func TestApplyKilledAnywhereConverges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(42, 7))
+	const points = 24
+	for i := range points {
+		// A full apply of this cluster takes about 100 requests.
+		n := int64(1 + rng.IntN(110))
+		t.Run("", func(t *testing.T) {
+			w := newWorld(t, hcloudsim.Options{})
+			c := parse(t, nil)
+			w.seed(t, c)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			killer, err := hetzner.New(hetzner.Options{
+				Token: w.env.Token, Endpoint: w.env.Endpoint, Clock: simworld.Clock{Sim: w.env.Sim.Clock()}, PollInterval: time.Second,
+				HTTPClient: &http.Client{Transport: &cancelAfter{next: simtest.LoopbackHTTPClient(t).Transport, n: n, cancel: cancel}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deps := w.deps
+			deps.Client = killer
+			_, err = Apply(ctx, deps, c)
+			killer.Close()
+			t.Logf("point %d: killed after %d requests: %v", i, n, err != nil)
+			w.apply(t, c)
+			assertConverged(t, w, c)
+		})
+	}
+}
+
+// TestApplyConvergesUnderFaults runs apply against a simulator that fails requests
+// and actions at random (seeded); apply is re-run until it succeeds, as a user would,
+// and must converge.
+func TestApplyConvergesUnderFaults(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{Seed: 3})
+	c := parse(t, nil)
+	w.seed(t, c)
+	w.env.Sim.SetFaults(hcloudsim.Faults{
+		ServiceErrorRate: 0.05, RateLimitRate: 0.03, LockedRate: 0.05, ActionErrorRate: 0.05,
+	})
+	var err error
+	runs := 0
+	for runs < 10 {
+		runs++
+		if _, err = Apply(context.Background(), w.deps, c); err == nil {
+			break
+		}
+		t.Logf("apply run %d failed (expected under faults): %v", runs, err)
+	}
+	if err != nil {
+		t.Fatalf("apply did not converge in %d runs: %v", runs, err)
+	}
+	w.env.Sim.SetFaults(hcloudsim.Faults{})
+	assertConverged(t, w, c)
+	if res, err := Destroy(context.Background(), w.deps, c, func([]string) bool { return true }); err != nil || len(res.Left) != 0 {
+		t.Fatalf("destroy after faults: %v %+v", err, res)
+	}
+}
+
+// A server name taken by something that is not ours stops apply with the name.
+func TestApplyRefusesForeignNameClash(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, nil)
+	w.seed(t, c)
+	if _, _, err := w.env.Client.PlacementGroup.Create(context.Background(), hcloudPG("demo-worker-pg-1")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Apply(context.Background(), w.deps, c)
+	if err == nil || !containsAll(err.Error(), "demo-worker-pg-1", "does not carry the label cluster=demo") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// A sold-out server type fails fast with the type and location.
+func TestApplyFailsFastWhenCapacityIsGone(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, nil)
+	w.seed(t, c)
+	w.env.Sim.SetFaults(hcloudsim.Faults{UnavailableServerTypes: []string{"cpx31@fsn1"}})
+	start := w.client.Total()
+	_, err := Apply(context.Background(), w.deps, c)
+	if err == nil || !containsAll(err.Error(), "cpx31", "fsn1", "capacity") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := w.client.Total() - start; n > 120 {
+		t.Errorf("apply spent %d requests before giving up", n)
+	}
+}
+
+func hcloudPG(name string) hcloud.PlacementGroupCreateOpts {
+	return hcloud.PlacementGroupCreateOpts{Name: name, Type: hcloud.PlacementGroupTypeSpread, Labels: map[string]string{"owner": "someone-else"}}
+}
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
