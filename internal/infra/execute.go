@@ -24,8 +24,9 @@ type Executor struct {
 	Images map[string]int64
 	// Reporter receives progress; nil for none.
 	Reporter Reporter
-	// Parallelism bounds how many steps run at once (default 16). Requests are paced
-	// by the client's shared budget whatever this is.
+	// Parallelism bounds how many steps run at once (default 64). Steps spend most
+	// of their time waiting for actions, which the client polls in shared batches,
+	// and requests are paced by the client's shared budget whatever this is.
 	Parallelism int
 	// Now is the clock used for elapsed times (default time.Now).
 	Now func() time.Time
@@ -126,7 +127,7 @@ func (r *run) schedule(ctx context.Context, p *Plan) error {
 	}
 	par := r.e.Parallelism
 	if par <= 0 {
-		par = 16
+		par = 64
 	}
 	sem := make(chan struct{}, par)
 	var (

@@ -414,11 +414,13 @@ func (r *run) update(ctx context.Context, c *Change) error {
 		id = r.id(c.Ref)
 	}
 	var actions []*hcloud.Action
+	// Hetzner locks a resource while one of its actions runs, so each action is
+	// waited for before the next change: asking earlier only earns "locked".
 	act := func(op string, fn func(ctx context.Context) (*hcloud.Action, error)) error {
 		err := r.call(ctx, op+" "+d.Name, func(ctx context.Context) error {
 			a, err := fn(ctx)
-			if err == nil && a != nil {
-				actions = append(actions, a)
+			if err == nil {
+				err = r.wait(ctx, a)
 			}
 			return err
 		})
