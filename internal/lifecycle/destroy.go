@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
@@ -29,6 +31,9 @@ func Destroy(ctx context.Context, d Deps, c *config.Cluster, confirm func(summar
 	d.Client.SetPhase("observe")
 	observed, err := infra.Observe(ctx, d.Client, c)
 	if err != nil {
+		return nil, err
+	}
+	if err := addAutoscaledServers(ctx, d, c, observed); err != nil {
 		return nil, err
 	}
 	p := infra.DestroyPlan(observed)
@@ -69,4 +74,33 @@ func Destroy(ctx context.Context, d Deps, c *config.Cluster, confirm func(summar
 		return res, fmt.Errorf("destroy finished but these are left: %s", strings.Join(res.Left, ", "))
 	}
 	return res, nil
+}
+
+// addAutoscaledServers adds the servers the cluster autoscaler created, when
+// addons.clusterAutoscaler.cleanupEnabled asks for it (module: the
+// hcloud/node-group cleanup). They carry hcloud/node-group=<cluster>-<pool>, not
+// the cluster label, so they are found with a selector of their own.
+func addAutoscaledServers(ctx context.Context, d Deps, c *config.Cluster, observed *infra.State) error {
+	if !c.Addons.ClusterAutoscaler.CleanupEnabled || len(c.AutoscalerNodepools) == 0 {
+		return nil
+	}
+	groups := make([]string, len(c.AutoscalerNodepools))
+	for i, p := range c.AutoscalerNodepools {
+		groups[i] = c.Cluster.Name + "-" + p.Name
+	}
+	sel := "hcloud/node-group in (" + strings.Join(groups, ",") + ")"
+	var servers []*hcloud.Server
+	err := d.Client.Retry(ctx, "list autoscaled servers ("+sel+")", func(ctx context.Context) error {
+		var err error
+		servers, err = d.Client.API().Server.AllWithOpts(ctx, hcloud.ServerListOpts{ListOpts: hcloud.ListOpts{LabelSelector: sel, PerPage: 50}})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	extra := infra.FromCloud(c.Cluster.Name, c.Cluster.Domain, infra.Cloud{Servers: servers})
+	for ref, r := range extra.Resources {
+		observed.Resources[ref] = r
+	}
+	return nil
 }

@@ -247,3 +247,37 @@ func selfSigned(t *testing.T) (certPEM, keyPEM string) {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
 }
+
+func TestDestroyCleansUpAutoscaledServersWhenAsked(t *testing.T) {
+	for _, cleanup := range []bool{false, true} {
+		w := newWorld(t, hcloudsim.Options{})
+		c := parse(t, func(c *config.Cluster) {
+			c.Addons.ClusterAutoscaler.Enabled = true
+			c.Addons.ClusterAutoscaler.CleanupEnabled = cleanup
+			c.AutoscalerNodepools = []config.AutoscalerPool{{Nodepool: config.Nodepool{Name: "auto", Type: "cpx31", Location: "fsn1"}, Max: 3}}
+		})
+		w.seed(t, c)
+		w.apply(t, c)
+		// What the autoscaler would have created: no cluster label, only its node group.
+		res, _, err := w.env.Client.Server.Create(context.Background(), hcloud.ServerCreateOpts{
+			Name: "demo-auto-4f2a", ServerType: &hcloud.ServerType{Name: "cpx31"}, Image: &hcloud.Image{Name: "debian-13"},
+			Location: &hcloud.Location{Name: "fsn1"}, Labels: map[string]string{"hcloud/node-group": "demo-auto"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.env.Client.Action.WaitFor(context.Background(), res.Action); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Destroy(context.Background(), w.deps, c, func([]string) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+		left, _, err := w.env.Client.Server.GetByName(context.Background(), "demo-auto-4f2a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (left == nil) != cleanup {
+			t.Errorf("cleanupEnabled=%v: autoscaled server left = %v", cleanup, left != nil)
+		}
+	}
+}
