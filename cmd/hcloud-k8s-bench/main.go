@@ -113,7 +113,7 @@ func measure(ctx context.Context, workers int) (*result, error) {
 		}
 		defer client.Close()
 		start, realStart := sim.Now(), time.Now()
-		err = fn(lifecycle.Deps{Client: client, Progress: io.Discard})
+		err = fn(lifecycle.Deps{Client: client, Progress: io.Discard, InfrastructureOnly: true})
 		elapsed := sim.Now().Sub(start)
 		fmt.Fprintf(os.Stderr, "%s: %s simulated, %s real\n", phase, elapsed.Round(time.Second), time.Since(realStart).Round(time.Millisecond))
 		perPhase := map[string]int{}

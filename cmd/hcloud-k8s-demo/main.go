@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	steps := [][]string{
 		{"validate", "-f", file},
 		{"plan", "-f", file},
-		{"apply", "-f", file},
+		{"apply", "-f", file, "--infrastructure-only"},
 		{"plan", "-f", file},
 	}
 	for _, s := range steps {
@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := edit(file, "    count: 2\n", "    count: 3\n"); err != nil {
 		return err
 	}
-	for _, s := range [][]string{{"apply", "-f", file}, {"destroy", "-f", file, "--yes"}} {
+	for _, s := range [][]string{{"apply", "-f", file, "--infrastructure-only"}, {"destroy", "-f", file, "--yes"}} {
 		if err := d.cli_(ctx, s...); err != nil {
 			return err
 		}

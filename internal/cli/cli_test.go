@@ -146,7 +146,7 @@ func TestUnbuiltCommandsFailAndNeverPrintTheToken(t *testing.T) {
 		t.Fatal(r)
 	}
 	const token = "s3cr3t-token-value-that-must-never-appear"
-	for _, verb := range []string{"upgrade", "kubeconfig", "talosconfig"} {
+	for _, verb := range []string{"upgrade"} {
 		t.Run(verb, func(t *testing.T) {
 			r := run(t, dir, map[string]string{envToken: token}, verb, "-f", file, "--debug")
 			if r.code == 0 {

@@ -79,7 +79,7 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 		t.Errorf("plan wrote: %v", n)
 	}
 
-	if r := s.run("", "apply", "-f", file); r.code != 0 || !strings.Contains(r.stdout, "Apply complete") {
+	if r := s.run("", "apply", "-f", file, "--infrastructure-only"); r.code != 0 || !strings.Contains(r.stdout, "Infrastructure ready") {
 		t.Fatalf("apply: %+v", r)
 	}
 	if r := s.run("", "plan", "-f", file); r.code != 0 || !strings.Contains(r.stdout, "No changes") {

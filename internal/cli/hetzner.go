@@ -22,7 +22,8 @@ type session struct {
 
 // lifecycleFlags are shared by plan and apply.
 type lifecycleFlags struct {
-	currentIPs []string
+	currentIPs         []string
+	infrastructureOnly bool
 }
 
 // openSession loads the cluster file, resolves credentials and builds the client.
@@ -51,7 +52,15 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	deps := lifecycle.Deps{Client: client, Progress: o.env.Stderr}
+	stateDir, err := o.clusterStateDir(c.Cluster.Name)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	deps := lifecycle.Deps{Client: client, Progress: o.env.Stderr, StateDir: stateDir, Token: cred.Token, TalosPollInterval: hopts.PollInterval}
+	if lf != nil {
+		deps.InfrastructureOnly = lf.infrastructureOnly
+	}
 	if o.output == outputText {
 		deps.Progress = o.env.Stdout
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -81,9 +83,15 @@ limit budget; actions are polled together.
 apply is idempotent and safe to interrupt: run it again and it continues, with
 no duplicates. A failed apply never deletes anything to "roll back".
 
+Then it forms the cluster: it pushes each node's Talos configuration over the
+maintenance API, bootstraps etcd on the first control plane (once), waits for
+every control plane in etcd, the Kubernetes API and every node Ready, writes
+talosconfig and kubeconfig (mode 0600) to the state directory, and uploads the
+<cluster>-state marker. The Talos secrets are created once in the state
+directory; keep it safe.
+
 Servers of a bootstrapped cluster (one with the <cluster>-state marker) are not
-removed: that needs draining and etcd member removal, which come later. Talos
-configuration and bootstrap are not part of this release.`,
+removed: that needs draining and etcd member removal, which come later.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := o.openSession(&lf)
@@ -104,6 +112,7 @@ configuration and bootstrap are not part of this release.`,
 		},
 	}
 	addCurrentIPFlag(cmd, &lf)
+	cmd.Flags().BoolVar(&lf.infrastructureOnly, "infrastructure-only", false, "stop after the Hetzner resources: no Talos configuration, no bootstrap")
 	return cmd
 }
 
@@ -181,25 +190,56 @@ Not implemented yet: this release validates the cluster file and the token.`,
 }
 
 func newKubeconfigCommand(o *options) *cobra.Command {
-	return &cobra.Command{
-		Use:   "kubeconfig",
-		Short: "Print or write the cluster's admin kubeconfig",
-		Long: `Print the admin kubeconfig of a formed cluster from the state directory.
-
-Not implemented yet: clusters are not formed by this release.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return notYet(o, "kubeconfig", false) },
-	}
+	return newCredentialFileCommand(o, "kubeconfig", lifecycle.KubeconfigFile, "the cluster's admin kubeconfig",
+		"  hcloud-k8s kubeconfig > ~/.kube/demo.yaml\n  hcloud-k8s kubeconfig --write ~/.kube/config-demo")
 }
 
 func newTalosconfigCommand(o *options) *cobra.Command {
-	return &cobra.Command{
-		Use:   "talosconfig",
-		Short: "Print or write the cluster's talosconfig",
-		Long: `Print the talosconfig of a formed cluster from the state directory.
+	return newCredentialFileCommand(o, "talosconfig", lifecycle.TalosconfigFile, "the cluster's talosconfig (admin role)",
+		"  hcloud-k8s talosconfig --write ~/.talos/config")
+}
 
-Not implemented yet: clusters are not formed by this release.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return notYet(o, "talosconfig", false) },
+// newCredentialFileCommand prints or copies a credential file apply wrote to the
+// state directory. Copies are written with mode 0600.
+func newCredentialFileCommand(o *options, name, file, what, example string) *cobra.Command {
+	var write string
+	cmd := &cobra.Command{
+		Use:   name,
+		Short: "Print or write " + what,
+		Long: "Print " + what + ", which apply wrote to the cluster's state directory, or\n" +
+			"copy it to a file with --write (mode 0600). It holds credentials: treat it like a password.",
+		Example: example,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := config.Load(o.file)
+			if err != nil {
+				return err
+			}
+			dir, err := o.clusterStateDir(c.Cluster.Name)
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(filepath.Join(dir, file))
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("no %s for cluster %s in %s: run `hcloud-k8s apply` first (or pass the --state-dir it used)", name, c.Cluster.Name, dir)
+			}
+			if err != nil {
+				return err
+			}
+			if write == "" {
+				_, err = cmd.OutOrStdout().Write(data)
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(write), 0o700); err != nil {
+				return err
+			}
+			if err := os.WriteFile(write, data, 0o600); err != nil {
+				return err
+			}
+			fmt.Fprintf(o.env.Stderr, "Wrote %s to %s (mode 0600).\n", name, write)
+			return nil
+		},
 	}
+	cmd.Flags().StringVar(&write, "write", "", "write to this file (mode 0600) instead of printing")
+	return cmd
 }

@@ -26,6 +26,16 @@ type Deps struct {
 	CurrentIPs func(ctx context.Context, ipv4, ipv6 bool) ([]string, error)
 	// Now is the clock for elapsed times (default time.Now).
 	Now func() time.Time
+	// InfrastructureOnly stops apply after the Hetzner resources: no Talos
+	// configuration, no bootstrap.
+	InfrastructureOnly bool
+	// StateDir holds the cluster's Talos secrets, talosconfig and kubeconfig.
+	StateDir string
+	// Token is the Hetzner token; it goes into the control planes' VIP documents.
+	Token string
+	// TalosPollInterval and TalosTimeout pace the waits for Talos and Kubernetes.
+	TalosPollInterval time.Duration
+	TalosTimeout      time.Duration
 }
 
 func (d Deps) now() time.Time {
@@ -109,7 +119,7 @@ func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) 
 	}
 	if !p.HasChanges() {
 		fmt.Fprintln(w, "No changes: the infrastructure matches the cluster file.")
-		return res, nil
+		return res, formIfAsked(ctx, d, c, p.Initialized)
 	}
 	cr, up, del := p.Counts()
 	fmt.Fprintf(w, "Applying: %d to create, %d to update, %d to delete.\n", cr, up, del)
@@ -122,8 +132,19 @@ func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) 
 	if err := ex.Apply(ctx, p, res.Desired, res.Observed); err != nil {
 		return res, fmt.Errorf("apply stopped; nothing was rolled back, and running apply again continues from here:\n%w", err)
 	}
-	fmt.Fprintf(w, "Apply complete after %s: %d created, %d updated, %d deleted.\n", d.now().Sub(start).Round(time.Second), cr, up, del)
+	fmt.Fprintf(w, "Infrastructure ready after %s: %d created, %d updated, %d deleted.\n", d.now().Sub(start).Round(time.Second), cr, up, del)
+	if err := formIfAsked(ctx, d, c, p.Initialized); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(w, "Apply complete after %s.\n", d.now().Sub(start).Round(time.Second))
 	return res, nil
+}
+
+func formIfAsked(ctx context.Context, d Deps, c *config.Cluster, initialized bool) error {
+	if d.InfrastructureOnly {
+		return nil
+	}
+	return form(ctx, d, c, initialized)
 }
 
 func needsServerCreate(p *infra.Plan) bool {

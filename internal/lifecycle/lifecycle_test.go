@@ -57,7 +57,7 @@ func newWorld(t *testing.T, opts hcloudsim.Options) *world {
 	t.Cleanup(func() { client.Close() })
 	out := &bytes.Buffer{}
 	return &world{env: env, client: client, out: out, deps: Deps{
-		Client: client, Progress: out,
+		Client: client, Progress: out, InfrastructureOnly: true,
 		CurrentIPs: func(context.Context, bool, bool) ([]string, error) {
 			return nil, errors.New("tests never look up a public IP")
 		},

@@ -1,0 +1,87 @@
+package formation
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// rewriteServer points every cluster of a kubeconfig at url, as the module's
+// kubeconfig output does: Talos writes the internal endpoint (the private VIP),
+// which only works inside the network.
+func rewriteServer(kubeconfig []byte, url string) ([]byte, error) {
+	cfg, err := clientcmd.Load(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("read the kubeconfig Talos returned: %w", err)
+	}
+	for _, cl := range cfg.Clusters {
+		cl.Server = url
+	}
+	out, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return nil, fmt.Errorf("write kubeconfig: %w", err)
+	}
+	return out, nil
+}
+
+// waitNodesReady waits until the API server lists every node, Ready.
+func (f *former) waitNodesReady(ctx context.Context, kubeconfig []byte, nodes []Node) error {
+	rc, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	rc.Timeout = 10 * time.Second
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	want := map[string]bool{}
+	for _, n := range nodes {
+		want[n.Name] = true
+	}
+	deadline := time.Now().Add(f.in.Timeout)
+	last := -1
+	for {
+		ready, lastErr := 0, error(nil)
+		list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			lastErr = err
+		} else {
+			for _, n := range list.Items {
+				if want[n.Name] && isReady(&n) {
+					ready++
+				}
+			}
+		}
+		if ready != last && lastErr == nil {
+			f.say("  %d of %d nodes Ready", ready, len(want))
+			last = ready
+		}
+		if ready == len(want) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if lastErr != nil {
+				return fmt.Errorf("the Kubernetes API at %s did not answer within %s: %w", rc.Host, f.in.Timeout, lastErr)
+			}
+			return fmt.Errorf("%d of %d nodes Ready after %s", ready, len(want), f.in.Timeout)
+		}
+		if err := sleep(ctx, f.in.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+func isReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
