@@ -102,7 +102,7 @@ func measure(ctx context.Context, workers int) (*result, error) {
 	}
 	api := hcloud.NewClient(hcloud.WithEndpoint(sim.Endpoint()), hcloud.WithToken(sim.Token()),
 		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(10 * time.Millisecond)}))
-	if err := simworld.SeedTalosSnapshots(ctx, api, c); err != nil {
+	if _, err := simworld.SeedTalosSnapshots(ctx, api, c); err != nil {
 		return nil, err
 	}
 	run := func(phase string, fn func(lifecycle.Deps) error) (map[string]int, time.Duration, error) {

@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	d.say("Seeding the simulator with a Talos snapshot (the image builder of a later release makes it)")
 	api := hcloud.NewClient(hcloud.WithEndpoint(sim.Endpoint()), hcloud.WithToken(sim.Token()),
 		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(50 * time.Millisecond)}))
-	if err := simworld.SeedTalosSnapshots(ctx, api, c); err != nil {
+	if _, err := simworld.SeedTalosSnapshots(ctx, api, c); err != nil {
 		return err
 	}
 	sim.ResetStats()

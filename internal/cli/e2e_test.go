@@ -50,7 +50,7 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := simworld.SeedTalosSnapshots(context.Background(), sim.Client, c); err != nil {
+	if _, err := simworld.SeedTalosSnapshots(context.Background(), sim.Client, c); err != nil {
 		t.Fatal(err)
 	}
 	sim.Sim.ResetStats()

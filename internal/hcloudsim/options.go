@@ -3,6 +3,7 @@ package hcloudsim
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -49,6 +50,18 @@ type Options struct {
 	IgnoreACPIShutdown bool
 	// Log receives one line per request when set.
 	Log io.Writer
+	// PublicIPv4Start is the address before the first public IPv4 handed out
+	// (default 127.0.1.0). It must lie in 127.0.0.0/8. Simulators that run at the
+	// same time on one machine (parallel test processes) need different ranges,
+	// because fake nodes listen on these addresses.
+	PublicIPv4Start netip.Addr
+}
+
+func (o Options) publicV4Start() netip.Addr {
+	if o.PublicIPv4Start.Is4() && o.PublicIPv4Start.As4()[0] == 127 {
+		return o.PublicIPv4Start
+	}
+	return netip.MustParseAddr("127.0.1.0")
 }
 
 // RateLimitOptions configures the token bucket every /v1 request draws from.

@@ -79,7 +79,7 @@ func New(opts Options) *Server {
 	s.faults = cloneFaults(opts.Faults)
 	s.bucket = newTokenBucket(opts.RateLimit, s.clock.Now())
 	s.stats = map[string]int64{}
-	s.st = newState()
+	s.st = newState(opts.publicV4Start())
 	s.api = http.NewServeMux()
 	s.sim = http.NewServeMux()
 	s.routes()

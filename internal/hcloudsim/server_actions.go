@@ -119,6 +119,7 @@ func (s *Server) serverEnableRescue(_ context.Context, c *call) (int, any, error
 			return 0, nil, errInvalidField("ssh_keys", "SSH key %d not found", id)
 		}
 	}
+	s.setRescueKeys(sv, req.SSHKeys) // hook (rescue.go): keys the next rescue boot accepts
 	a := s.runServerAction(sv, "enable_rescue", s.latency.Rescue, func(time.Time) { sv.rescue = true })
 	return http.StatusCreated, schema.ServerActionEnableRescueResponse{Action: s.renderAction(a), RootPassword: s.randomPassword()}, nil
 }
@@ -173,6 +174,7 @@ func (s *Server) serverCreateImage(_ context.Context, c *call) (int, any, error)
 		img.boundTo = ptr(sv.ID)
 	}
 	s.st.images[img.ID] = img
+	s.snapshotDisk(sv, img) // hook (disk.go): the snapshot keeps the server's disk content
 	d := s.latency.SnapshotBase + time.Duration(float64(sv.primaryDisk)*float64(s.latency.SnapshotPerGB))
 	// Draw now, not at completion: random draws must happen in request
 	// order for runs with the same seed to be identical.
@@ -217,6 +219,7 @@ func (s *Server) serverRebuild(_ context.Context, c *call) (int, any, error) {
 	sv.inRescue = false
 	a := s.runServerAction(sv, "rebuild_server", s.latency.ServerRebuild, func(at time.Time) {
 		sv.imageID = img.ID
+		s.diskFromImage(sv, img) // hook (disk.go): the disk is the image's again
 		s.bootServer(sv, at)
 	})
 	a.onError = func(time.Time) { sv.status = statusOff }

@@ -253,6 +253,7 @@ func (s *Server) provisionServer(p *serverPlan) (*server, *action, []*action, *s
 		sv.privateNets = append(sv.privateNets, pn)
 	}
 	s.st.servers[sv.ID] = sv
+	s.diskFromImage(sv, p.img) // hook (disk.go): the disk starts as a copy of the image's
 
 	createDur := s.latency.ServerCreate
 	if p.img.typ != "system" {

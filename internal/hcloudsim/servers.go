@@ -164,6 +164,7 @@ func (s *Server) bootServer(sv *server, at time.Time) {
 	sv.bootCount++
 	sv.inRescue = sv.rescue
 	sv.rescue = false
+	s.rescueBooted(sv) // hook (rescue.go): rescue SSH follows the boot
 }
 
 func (s *Server) renderServer(sv *server) schema.Server {

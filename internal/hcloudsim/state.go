@@ -72,7 +72,7 @@ var idBase = map[string]int64{
 	"primary_ip":      11_000_000,
 }
 
-func newState() *state {
+func newState(publicV4Start netip.Addr) *state {
 	st := &state{
 		ids:             map[string]int64{},
 		actions:         map[int64]*action{},
@@ -88,7 +88,7 @@ func newState() *state {
 		certificates:    map[int64]*certificate{},
 		volumes:         map[int64]*volume{},
 		primaryIPs:      map[int64]*primaryIP{},
-		publicV4:        netip.MustParseAddr("127.0.1.0"),
+		publicV4:        publicV4Start,
 	}
 	for k, v := range idBase {
 		st.ids[k] = v
@@ -104,8 +104,9 @@ func (st *state) nextID(kind string) int64 {
 
 func (st *state) locked(typ string, id int64) bool { return st.locks[resKey{typ, id}] > 0 }
 
-// allocPublicIPv4 hands out 127.0.1.1, 127.0.1.2, … skipping .0 and .255 so
-// every simulated public address is dialable on loopback and never 127.0.0.1.
+// allocPublicIPv4 hands out the addresses after Options.PublicIPv4Start
+// (127.0.1.1, 127.0.1.2, … by default), skipping .0 and .255 so every simulated
+// public address is dialable on loopback and never 127.0.0.1.
 func (st *state) allocPublicIPv4() string {
 	for {
 		st.publicV4 = st.publicV4.Next()

@@ -1,5 +1,7 @@
-// Package image finds (and, in a later release, builds) the Talos snapshots cluster
-// servers boot from, labelled exactly as the module's Packer builds label them.
+// Package image finds and builds the Talos snapshots cluster servers boot from,
+// labelled exactly as the module's Packer builds label them. Build replaces
+// Packer: a temporary server in the rescue system streams the Image Factory's
+// hcloud disk image onto its disk over SSH, and is snapshotted.
 package image
 
 import (

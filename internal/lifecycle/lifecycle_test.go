@@ -78,7 +78,7 @@ func parse(t *testing.T, mutate func(*config.Cluster)) *config.Cluster {
 
 func (w *world) seed(t *testing.T, c *config.Cluster) {
 	t.Helper()
-	if err := simworld.SeedTalosSnapshots(context.Background(), w.env.Client, c); err != nil {
+	if _, err := simworld.SeedTalosSnapshots(context.Background(), w.env.Client, c); err != nil {
 		t.Fatal(err)
 	}
 }

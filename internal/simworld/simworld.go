@@ -20,8 +20,10 @@ import (
 // labelled as the image builder labels Talos snapshots, so that apply finds one.
 // It goes through the API the way a builder does (a temporary debian-13 server,
 // create_image with labels, delete the server), minus writing Talos to the disk,
-// which the image builder of a later release does.
-func SeedTalosSnapshots(ctx context.Context, api *hcloud.Client, c *config.Cluster) error {
+// which the image builder of a later release does. It returns the IDs of the
+// snapshots, e.g. for ImageSet.
+func SeedTalosSnapshots(ctx context.Context, api *hcloud.Client, c *config.Cluster) ([]int64, error) {
+	var ids []int64
 	schematic := image.SchematicID(c)
 	for _, arch := range image.Architectures(c) {
 		build := c.Images.AMD64
@@ -35,10 +37,10 @@ func SeedTalosSnapshots(ctx context.Context, api *hcloud.Client, c *config.Clust
 			Location:   &hcloud.Location{Name: build.Builder.Location},
 		})
 		if err != nil {
-			return fmt.Errorf("create seed server for %s: %w", arch, err)
+			return ids, fmt.Errorf("create seed server for %s: %w", arch, err)
 		}
 		if err := api.Action.WaitFor(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...); err != nil {
-			return err
+			return ids, err
 		}
 		img, _, err := api.Server.CreateImage(ctx, res.Server, &hcloud.ServerCreateImageOpts{
 			Type:        hcloud.ImageTypeSnapshot,
@@ -46,20 +48,21 @@ func SeedTalosSnapshots(ctx context.Context, api *hcloud.Client, c *config.Clust
 			Labels:      layout.SnapshotLabels(c.Cluster.Name, c.Talos.Version, schematic),
 		})
 		if err != nil {
-			return fmt.Errorf("snapshot seed server for %s: %w", arch, err)
+			return ids, fmt.Errorf("snapshot seed server for %s: %w", arch, err)
 		}
 		if err := api.Action.WaitFor(ctx, img.Action); err != nil {
-			return err
+			return ids, err
 		}
+		ids = append(ids, img.Image.ID)
 		del, _, err := api.Server.DeleteWithResult(ctx, res.Server)
 		if err != nil {
-			return fmt.Errorf("delete seed server for %s: %w", arch, err)
+			return ids, fmt.Errorf("delete seed server for %s: %w", arch, err)
 		}
 		if err := api.Action.WaitFor(ctx, del.Action); err != nil {
-			return err
+			return ids, err
 		}
 	}
-	return nil
+	return ids, nil
 }
 
 // Clock adapts the simulator's clock for the hetzner client, so that rate-limit

@@ -4,6 +4,9 @@ package simtest
 
 import (
 	"context"
+	"net/netip"
+	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +49,9 @@ func New(t testing.TB, opts hcloudsim.Options) *Env {
 	}
 	if opts.Seed == 0 {
 		opts.Seed = 1
+	}
+	if !opts.PublicIPv4Start.IsValid() {
+		opts.PublicIPv4Start = nextAddressRange()
 	}
 	sim := hcloudsim.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -91,4 +97,14 @@ func (e *Env) Eventually(t testing.TB, simTimeout time.Duration, cond func() boo
 		}
 		time.Sleep(200 * time.Microsecond)
 	}
+}
+
+var simCount atomic.Uint32
+
+// nextAddressRange gives every simulator of this test process its own /24 of
+// loopback addresses, and different processes (go test runs packages in
+// parallel) different second octets, so fake nodes never fight over a port.
+func nextAddressRange() netip.Addr {
+	n := simCount.Add(1)
+	return netip.AddrFrom4([4]byte{127, byte(16 + os.Getpid()%200), byte(n % 256), 0})
 }

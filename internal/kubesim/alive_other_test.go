@@ -1,0 +1,5 @@
+//go:build !unix
+
+package kubesim
+
+func processAlive(int) bool { return false }

@@ -1,0 +1,140 @@
+package lifecycle
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"github.com/siderolabs/talos/pkg/machinery/client"
+	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
+)
+
+// TestApplyFormsACluster is the end-to-end test of cluster formation: from an empty
+// simulator, apply 3 control planes and 2 workers, then check the nodes through
+// client-go with the written kubeconfig and etcd through the Talos API with the
+// written talosconfig, re-apply (nothing changes, nothing is bootstrapped again),
+// and destroy (nothing left).
+func TestApplyFormsACluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the kube-apiserver and etcd binaries (go run ./hack/testbin)")
+	}
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, nil)
+	ctx := context.Background()
+	ids, err := simworld.SeedTalosSnapshots(ctx, w.env.Client, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	world, err := simworld.StartTalosWorld(ctx, w.env.Sim, simworld.TalosWorldOptions{TalosImages: simworld.ImageSet(ids...), Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(world.Close)
+
+	stateDir := t.TempDir()
+	d := w.deps
+	d.InfrastructureOnly = false
+	d.StateDir = stateDir
+	d.Token = "test-token"
+	d.TalosPollInterval = 20 * time.Millisecond
+	d.TalosTimeout = time.Minute
+	if _, err := Apply(ctx, d, c); err != nil {
+		t.Fatalf("apply: %v\n%s\nworld: %v", err, w.out, world.Err())
+	}
+	if !strings.Contains(w.out.String(), "etcd bootstrapped") {
+		t.Errorf("no bootstrap reported:\n%s", w.out)
+	}
+
+	for _, f := range []string{"secrets.yaml", TalosconfigFile, KubeconfigFile} {
+		fi, err := os.Stat(filepath.Join(stateDir, f))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v mode %v, want 0600", f, err, fi.Mode().Perm())
+		}
+	}
+
+	// Kubernetes: every node Ready, with its pool labels and taints.
+	rc, err := clientcmd.BuildConfigFromFlags("", filepath.Join(stateDir, KubeconfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(rc.Host, "https://127.") {
+		t.Errorf("kubeconfig server %s is not the first control plane's public IP", rc.Host)
+	}
+	rc.Dial = nil
+	cs := kubernetes.NewForConfigOrDie(rc)
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, n := range nodes.Items {
+		names = append(names, n.Name)
+		if !slices.ContainsFunc(n.Status.Conditions, func(c corev1.NodeCondition) bool {
+			return c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue
+		}) {
+			t.Errorf("%s is not Ready", n.Name)
+		}
+		if !strings.HasPrefix(n.Spec.ProviderID, "hcloud://") {
+			t.Errorf("%s providerID = %q", n.Name, n.Spec.ProviderID)
+		}
+		cp := strings.Contains(n.Name, "control")
+		hasTaint := slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == "node-role.kubernetes.io/control-plane" })
+		if cp != hasTaint {
+			t.Errorf("%s control-plane taint = %v", n.Name, hasTaint)
+		}
+		if !cp && (n.Labels["tier"] != "general" || n.Labels["nodepool"] != "worker") {
+			t.Errorf("%s labels = %v", n.Name, n.Labels)
+		}
+	}
+	slices.Sort(names)
+	if want := []string{"demo-control-1", "demo-control-2", "demo-control-3", "demo-worker-1", "demo-worker-2"}; !slices.Equal(names, want) {
+		t.Errorf("nodes = %v, want %v", names, want)
+	}
+
+	// etcd: three members, seen through the written talosconfig.
+	tc, err := clientconfig.Open(filepath.Join(stateDir, TalosconfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcl, err := client.New(ctx, client.WithConfig(tc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcl.Close()
+	// Asked of whichever endpoint the client picks: the fake nodes do not proxy
+	// to other nodes as apid does, so no node metadata is sent.
+	members, err := tcl.EtcdMemberList(ctx, &machine.EtcdMemberListRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(members.GetMessages()[0].GetMembers()); n != 3 {
+		t.Errorf("etcd has %d members, want 3", n)
+	}
+
+	// The marker says "initialized"; a second apply changes and bootstraps nothing.
+	w.out.Reset()
+	res, err := Apply(ctx, d, c)
+	if err != nil {
+		t.Fatalf("re-apply: %v\n%s", err, w.out)
+	}
+	if !res.Plan.Initialized || res.Plan.HasChanges() || strings.Contains(w.out.String(), "bootstrapped") || strings.Contains(w.out.String(), "configuration applied") {
+		t.Errorf("re-apply did something:\n%s", w.out)
+	}
+
+	if r, err := Destroy(ctx, d, c, func([]string) bool { return true }); err != nil || len(r.Left) != 0 {
+		t.Fatalf("destroy: %v %+v", err, r)
+	}
+}
