@@ -1,6 +1,8 @@
-// Command hcloud-k8s-demo runs the local demo: it starts the Hetzner Cloud
-// simulator in-process and drives the real hcloud-k8s binary against it through a
-// whole infrastructure lifecycle, printing each command and its output.
+// Command hcloud-k8s-demo runs the local demo: it starts the local world in-process
+// (the Hetzner Cloud simulator with rescue SSH, a fake Talos Image Factory, fake
+// Talos nodes on the simulated servers, a real kube-apiserver and etcd) and drives
+// the real hcloud-k8s binary against it through a whole cluster lifecycle,
+// printing each command and its output.
 //
 //	go build -o /tmp/hcloud-k8s ./cmd/hcloud-k8s
 //	go run ./cmd/hcloud-k8s-demo --cli /tmp/hcloud-k8s
@@ -17,12 +19,16 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
-	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
 
@@ -67,11 +73,26 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("start simulator: %w", err)
 	}
 	defer sim.Close()
+	sshPort, err := sim.ServeRescueSSH(0)
+	if err != nil {
+		return fmt.Errorf("start rescue SSH: %w", err)
+	}
+	factory := imagetest.StartFactory()
+	defer factory.Close()
+	world, err := simworld.StartTalosWorld(ctx, sim, simworld.TalosWorldOptions{TalosImages: simworld.BuiltTalosImages(sim), KubeLogDir: *dir})
+	if err != nil {
+		return fmt.Errorf("start the fake Talos nodes: %w", err)
+	}
+	defer world.Close()
+
+	stateDir := filepath.Join(*dir, "state")
 	d := &demo{cli: *cli, dir: *dir, out: out, sim: sim, env: append(os.Environ(),
 		"HCLOUD_ENDPOINT="+sim.Endpoint(), "HCLOUD_TOKEN="+sim.Token(), "HCLOUD_POLL_INTERVAL=100ms",
-		"XDG_STATE_HOME="+filepath.Join(*dir, "state"))}
+		"HCLOUD_K8S_IMAGE_FACTORY="+factory.URL(), fmt.Sprintf("HCLOUD_K8S_RESCUE_SSH_PORT=%d", sshPort),
+		"XDG_STATE_HOME="+stateDir)}
 	realStart := time.Now()
-	fmt.Fprintf(out, "Hetzner Cloud simulator on %s (simulated time runs %.0fx faster)\n", sim.Endpoint(), *speed)
+	fmt.Fprintf(out, "Local world: Hetzner Cloud simulator on %s (simulated time runs %.0fx faster),\n", sim.Endpoint(), *speed)
+	fmt.Fprintf(out, "fake Talos nodes on the simulated servers' IPs, a real kube-apiserver and etcd per cluster.\n")
 
 	file := filepath.Join(*dir, "cluster.yaml")
 	if err := d.cli_(ctx, "init", "-f", file, "--name", "demo", "--location", "fsn1"); err != nil {
@@ -81,44 +102,79 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := edit(file, "  # apiSource:\n  #   - 203.0.113.7/32", "  apiSource:\n    - 203.0.113.7/32"); err != nil {
 		return err
 	}
-	c, err := config.Load(file)
-	if err != nil {
-		return err
-	}
-	d.say("Seeding the simulator with a Talos snapshot (the image builder of a later release makes it)")
-	api := hcloud.NewClient(hcloud.WithEndpoint(sim.Endpoint()), hcloud.WithToken(sim.Token()),
-		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(50 * time.Millisecond)}))
-	if _, err := simworld.SeedTalosSnapshots(ctx, api, c); err != nil {
-		return err
-	}
 	sim.ResetStats()
 	simStart := sim.Elapsed()
-
-	steps := [][]string{
-		{"validate", "-f", file},
-		{"plan", "-f", file},
-		{"apply", "-f", file, "--infrastructure-only"},
-		{"plan", "-f", file},
-	}
-	for _, s := range steps {
+	for _, s := range [][]string{{"validate", "-f", file}, {"plan", "-f", file}, {"apply", "-f", file}, {"plan", "-f", file}} {
 		if err := d.cli_(ctx, s...); err != nil {
 			return err
 		}
+	}
+	kubeconfig := filepath.Join(*dir, "kubeconfig")
+	if err := d.cli_(ctx, "kubeconfig", "-f", file, "--write", kubeconfig); err != nil {
+		return err
+	}
+	if err := d.nodes(ctx, kubeconfig); err != nil {
+		return err
 	}
 	d.say("Scaling the workers from 2 to 3")
 	if err := edit(file, "    count: 2\n", "    count: 3\n"); err != nil {
 		return err
 	}
-	for _, s := range [][]string{{"apply", "-f", file, "--infrastructure-only"}, {"destroy", "-f", file, "--yes"}} {
-		if err := d.cli_(ctx, s...); err != nil {
-			return err
-		}
+	if err := d.cli_(ctx, "apply", "-f", file); err != nil {
+		return err
+	}
+	if err := d.nodes(ctx, kubeconfig); err != nil {
+		return err
+	}
+	if err := d.cli_(ctx, "destroy", "-f", file, "--yes"); err != nil {
+		return err
 	}
 	st := sim.Stats()
-	fmt.Fprintf(out, "\nDone: the cluster's infrastructure was created, scaled and destroyed.\n")
-	fmt.Fprintf(out, "  simulated time: %s   real time: %s   API requests: %d\n",
+	fmt.Fprintf(out, "\nDone: a Talos Kubernetes cluster was built (image, infrastructure, bootstrap), scaled and destroyed.\n")
+	fmt.Fprintf(out, "  simulated time: %s   real time: %s   Hetzner API requests: %d\n",
 		(sim.Elapsed() - simStart).Round(time.Second), time.Since(realStart).Round(100*time.Millisecond), st.Total)
 	return nil
+}
+
+// nodes prints the cluster's nodes through the written kubeconfig, as
+// `kubectl get nodes` would.
+func (d *demo) nodes(ctx context.Context, kubeconfig string) error {
+	fmt.Fprintf(d.out, "\n$ kubectl --kubeconfig kubeconfig get nodes   # (listed with client-go)\n")
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return err
+	}
+	list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list nodes: %w", err)
+	}
+	tw := tabwriter.NewWriter(d.out, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tROLES\tVERSION\tINTERNAL-IP\tEXTERNAL-IP")
+	for _, n := range list.Items {
+		status, roles, internal, external := "NotReady", "<none>", "", ""
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				status = "Ready"
+			}
+		}
+		if _, ok := n.Labels["node-role.kubernetes.io/control-plane"]; ok {
+			roles = "control-plane"
+		}
+		for _, a := range n.Status.Addresses {
+			switch a.Type {
+			case corev1.NodeInternalIP:
+				internal = a.Address
+			case corev1.NodeExternalIP:
+				external = a.Address
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, status, roles, n.Status.NodeInfo.KubeletVersion, internal, external)
+	}
+	return tw.Flush()
 }
 
 func (d *demo) say(msg string) {

@@ -14,6 +14,12 @@ const (
 	envEndpoint = "HCLOUD_ENDPOINT"
 	// envPollInterval sets how often running actions are polled (default 1s).
 	envPollInterval = "HCLOUD_POLL_INTERVAL"
+	// envImageFactory points the image builder at another Talos Image Factory
+	// (a mirror, or the simulator's fake); default https://factory.talos.dev.
+	envImageFactory = "HCLOUD_K8S_IMAGE_FACTORY"
+	// envRescueSSHPort is the rescue system's SSH port: 22 on Hetzner; the local
+	// simulator serves it elsewhere.
+	envRescueSSHPort = "HCLOUD_K8S_RESCUE_SSH_PORT"
 )
 
 // credentials say how to reach the Hetzner Cloud API. Token is a secret: it is never

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/lifecycle"
 )
 
@@ -60,6 +63,17 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 	deps := lifecycle.Deps{Client: client, Progress: o.env.Stderr, StateDir: stateDir, Token: cred.Token, TalosPollInterval: hopts.PollInterval}
 	if lf != nil {
 		deps.InfrastructureOnly = lf.infrastructureOnly
+	}
+	if u := o.env.Getenv(envImageFactory); u != "" {
+		deps.ImageFactory = &image.FactoryClient{BaseURL: strings.TrimRight(u, "/"), HTTPClient: o.env.HTTPClient}
+	}
+	if v := o.env.Getenv(envRescueSSHPort); v != "" {
+		port, err := strconv.Atoi(v)
+		if err != nil || port < 1 || port > 65535 {
+			client.Close()
+			return nil, fmt.Errorf("invalid %s %q: use a port number", envRescueSSHPort, v)
+		}
+		deps.RescueSSHPort = port
 	}
 	if o.output == outputText {
 		deps.Progress = o.env.Stdout

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
 
@@ -34,11 +35,13 @@ func TestApplyFormsACluster(t *testing.T) {
 	w := newWorld(t, hcloudsim.Options{})
 	c := parse(t, nil)
 	ctx := context.Background()
-	ids, err := simworld.SeedTalosSnapshots(ctx, w.env.Client, c)
+	// The snapshot is built by apply itself: rescue system over SSH, the disk
+	// image from a loopback Image Factory.
+	sshPort, err := w.env.Sim.ServeRescueSSH(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	world, err := simworld.StartTalosWorld(ctx, w.env.Sim, simworld.TalosWorldOptions{TalosImages: simworld.ImageSet(ids...), Log: io.Discard})
+	world, err := simworld.StartTalosWorld(ctx, w.env.Sim, simworld.TalosWorldOptions{TalosImages: simworld.BuiltTalosImages(w.env.Sim), Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +54,13 @@ func TestApplyFormsACluster(t *testing.T) {
 	d.Token = "test-token"
 	d.TalosPollInterval = 20 * time.Millisecond
 	d.TalosTimeout = time.Minute
+	d.ImageFactory = imagetest.NewFactory(t)
+	d.RescueSSHPort = sshPort
+	d.Clock = simworld.Clock{Sim: w.env.Sim.Clock()}
 	if _, err := Apply(ctx, d, c); err != nil {
 		t.Fatalf("apply: %v\n%s\nworld: %v", err, w.out, world.Err())
 	}
-	if !strings.Contains(w.out.String(), "etcd bootstrapped") {
+	if !strings.Contains(w.out.String(), "building it") || !strings.Contains(w.out.String(), "etcd bootstrapped") {
 		t.Errorf("no bootstrap reported:\n%s", w.out)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
@@ -36,6 +37,12 @@ type Deps struct {
 	// TalosPollInterval and TalosTimeout pace the waits for Talos and Kubernetes.
 	TalosPollInterval time.Duration
 	TalosTimeout      time.Duration
+	// ImageFactory builds Talos images; nil means factory.talos.dev.
+	ImageFactory image.Factory
+	// RescueSSHPort is the SSH port of Hetzner's rescue system (default 22).
+	RescueSSHPort int
+	// Clock paces the image builder's waits; nil means the wall clock.
+	Clock hetzner.Clock
 }
 
 func (d Deps) now() time.Time {
@@ -115,7 +122,19 @@ func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) 
 		return res, fmt.Errorf("%w:\n  %s", infra.ErrProblems, joinLines(p.Problems))
 	}
 	if missing := res.MissingSnapshots(); len(missing) > 0 && needsServerCreate(p) {
-		return res, missingSnapshotError(missing)
+		archs := make([]string, len(missing))
+		for i, m := range missing {
+			archs[i] = m.Arch
+		}
+		fmt.Fprintf(w, "No Talos snapshot for %s yet: building it (a few minutes)...\n", strings.Join(archs, " and "))
+		d.Client.SetPhase("image")
+		snaps, err := image.Build(ctx, image.BuildOptions{
+			Client: d.Client, Cluster: c, Factory: d.ImageFactory, Progress: w, Clock: d.Clock, SSHPort: d.RescueSSHPort,
+		})
+		if err != nil {
+			return res, err
+		}
+		res.Snapshots = snaps
 	}
 	if !p.HasChanges() {
 		fmt.Fprintln(w, "No changes: the infrastructure matches the cluster file.")
@@ -154,15 +173,6 @@ func needsServerCreate(p *infra.Plan) bool {
 		}
 	}
 	return false
-}
-
-func missingSnapshotError(missing []image.Snapshot) error {
-	msg := "no Talos snapshot to create servers from:"
-	for _, s := range missing {
-		msg += fmt.Sprintf("\n  %s: no snapshot matches %s", s.Arch, s.Selector)
-	}
-	msg += "\nBuilding snapshots is not implemented in this release; create one with these labels (or set talos.schematicID to match an existing one)."
-	return errors.New(msg)
 }
 
 func joinLines(lines []string) string {

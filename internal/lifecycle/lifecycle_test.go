@@ -197,10 +197,10 @@ func TestDestroyNeedsConfirmation(t *testing.T) {
 	}
 }
 
-func TestApplyWithoutSnapshotFailsBeforeWriting(t *testing.T) {
+func TestApplyWithoutSnapshotAndBuildsOffFailsBeforeWriting(t *testing.T) {
 	w := newWorld(t, hcloudsim.Options{})
-	_, err := Apply(context.Background(), w.deps, parse(t, nil))
-	if err == nil || !strings.Contains(err.Error(), "no Talos snapshot") {
+	_, err := Apply(context.Background(), w.deps, parse(t, func(c *config.Cluster) { c.Images.AMD64.BuildEnabled = false }))
+	if err == nil || !strings.Contains(err.Error(), "os=talos") {
 		t.Fatalf("err = %v", err)
 	}
 	if st := w.client.Stats()["apply"]; len(st) != 0 {

@@ -11,8 +11,10 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 )
 
@@ -82,5 +84,19 @@ func (c Clock) Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// BuiltTalosImages recognises snapshots whose simulated disk holds a Talos image
+// written by the image builder (from the fake Image Factory), for
+// TalosWorldOptions.TalosImages.
+func BuiltTalosImages(sim *hcloudsim.Server) func(imageID int64) bool {
+	return func(id int64) bool {
+		content, ok := sim.ImageDiskContent(id)
+		if !ok {
+			return false
+		}
+		_, ok = imagetest.ParseDiskImage(content)
+		return ok
 	}
 }

@@ -44,12 +44,21 @@ type Factory struct {
 // NewFactory starts a fake factory and stops it when the test ends.
 func NewFactory(t testing.TB) *Factory {
 	t.Helper()
+	f := StartFactory()
+	t.Cleanup(f.Close)
+	return f
+}
+
+// StartFactory starts a fake factory outside a test (the local demo); Close stops it.
+func StartFactory() *Factory {
 	f := &Factory{schematics: map[string]bool{}, downloads: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
 	f.client = &image.FactoryClient{BaseURL: f.srv.URL, HTTPClient: f.srv.Client()}
 	return f
 }
+
+// Close stops the fake factory.
+func (f *Factory) Close() { f.srv.Close() }
 
 // URL is the factory's base URL (http://127.0.0.1:port).
 func (f *Factory) URL() string { return f.srv.URL }
