@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
 
@@ -35,24 +37,31 @@ func (s *simCLI) run(stdin string, args ...string) result {
 }
 
 func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the kube-apiserver and etcd binaries (go run ./hack/testbin)")
+	}
 	sim := simtest.New(t, hcloudsim.Options{})
+	sshPort, err := sim.Sim.ServeRescueSSH(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	factory := imagetest.NewFactory(t)
+	world, err := simworld.StartTalosWorld(context.Background(), sim.Sim, simworld.TalosWorldOptions{TalosImages: simworld.BuiltTalosImages(sim.Sim), Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(world.Close)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "cluster.yaml")
 	s := &simCLI{t: t, sim: sim, env: map[string]string{
-		envEndpoint: sim.Endpoint, envToken: sim.Token, envPollInterval: "1ms", "XDG_STATE_HOME": dir,
+		envEndpoint: sim.Endpoint, envToken: sim.Token, envPollInterval: "20ms", "XDG_STATE_HOME": dir,
+		envImageFactory: factory.URL(), envRescueSSHPort: strconv.Itoa(sshPort),
 	}}
 	if r := s.run("", "init", "-f", file); r.code != 0 {
 		t.Fatal(r)
 	}
 	data := strings.Replace(mustRead(t, file), "  # apiSource:\n  #   - 203.0.113.7/32", "  apiSource: [203.0.113.7/32]", 1)
 	os.WriteFile(file, []byte(data), 0o600)
-	c, err := config.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := simworld.SeedTalosSnapshots(context.Background(), sim.Client, c); err != nil {
-		t.Fatal(err)
-	}
 	sim.Sim.ResetStats()
 
 	r := s.run("", "plan", "-f", file, "-o", "json")
@@ -60,7 +69,7 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 0 {
 		t.Fatalf("plan -o json: %v %+v", err, r)
 	}
-	if doc.Summary["create"] != 15 || doc.Summary["update"] != 0 || doc.Summary["delete"] != 0 {
+	if doc.Summary["create"] != 15 || doc.Summary["update"] != 0 || doc.Summary["delete"] != 0 || doc.Snapshots[0].ID != 0 {
 		t.Errorf("summary = %v", doc.Summary)
 	}
 	found := false
@@ -79,8 +88,21 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 		t.Errorf("plan wrote: %v", n)
 	}
 
-	if r := s.run("", "apply", "-f", file, "--infrastructure-only"); r.code != 0 || !strings.Contains(r.stdout, "Infrastructure ready") {
+	r = s.run("", "apply", "-f", file)
+	if r.code != 0 || !strings.Contains(r.stdout, "building it") || !strings.Contains(r.stdout, "5 nodes Ready") {
 		t.Fatalf("apply: %+v", r)
+	}
+	// The credentials apply wrote are printed, or copied with mode 0600.
+	r = s.run("", "kubeconfig", "-f", file)
+	if r.code != 0 || !strings.Contains(r.stdout, "server: https://127.") || !strings.Contains(r.stdout, "client-certificate-data") {
+		t.Errorf("kubeconfig: %+v", r)
+	}
+	copyTo := filepath.Join(dir, "copy", "talosconfig")
+	if r := s.run("", "talosconfig", "-f", file, "--write", copyTo); r.code != 0 {
+		t.Fatalf("talosconfig --write: %+v", r)
+	}
+	if fi, err := os.Stat(copyTo); err != nil || fi.Mode().Perm() != 0o600 || !strings.Contains(mustRead(t, copyTo), "context: demo") {
+		t.Errorf("talosconfig copy: %v", err)
 	}
 	if r := s.run("", "plan", "-f", file); r.code != 0 || !strings.Contains(r.stdout, "No changes") {
 		t.Fatalf("plan after apply: %+v", r)
@@ -97,6 +119,9 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 	r = s.run("demo\n", "destroy", "-f", file)
 	if r.code != 0 || !strings.Contains(r.stdout, "nothing left") {
 		t.Fatalf("destroy: %+v", r)
+	}
+	if r := s.run("", "kubeconfig", "-f", file, "--state-dir", filepath.Join(dir, "elsewhere")); r.code == 0 || !strings.Contains(r.stderr, "run `hcloud-k8s apply` first") {
+		t.Errorf("kubeconfig without a state: %+v", r)
 	}
 	if r := s.run("", "plan", "-f", file, "-o", "json"); !strings.Contains(r.stdout, `"create": 15`) {
 		t.Errorf("after destroy the plan should create everything again: %s", r.stdout)
