@@ -45,3 +45,40 @@ func (s *Server) ServerStates() []ServerState {
 	}
 	return slices.Clip(out)
 }
+
+// AddressState is a public IPv4 address that is not a server's own: a load
+// balancer's or a floating IP's. Fake services (a load-balanced Kubernetes API, a
+// control plane's VIP) listen on these addresses.
+type AddressState struct {
+	Kind     string // "load_balancer" or "floating_ip"
+	ID       int64
+	Name     string
+	Labels   map[string]string
+	PublicV4 string // "" when the public interface is off or the address is IPv6
+	// ServerID is the server a floating IP is assigned to (0 if none).
+	ServerID int64
+}
+
+// PublicAddresses returns every load balancer's and floating IP's public IPv4, in
+// ID order, with the simulation settled to now.
+func (s *Server) PublicAddresses() []AddressState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settle()
+	var out []AddressState
+	for _, lb := range sortedValues(s.st.loadBalancers) {
+		a := AddressState{Kind: "load_balancer", ID: lb.ID, Name: lb.Name, Labels: cloneLabels(lb.Labels)}
+		if lb.publicEnabled {
+			a.PublicV4 = lb.ipv4
+		}
+		out = append(out, a)
+	}
+	for _, f := range sortedValues(s.st.floatingIPs) {
+		a := AddressState{Kind: "floating_ip", ID: f.ID, Name: f.Name, Labels: cloneLabels(f.Labels), ServerID: f.serverID}
+		if f.typ == "ipv4" {
+			a.PublicV4 = f.ip
+		}
+		out = append(out, a)
+	}
+	return out
+}

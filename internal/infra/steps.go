@@ -337,11 +337,9 @@ func (r *run) createLoadBalancer(ctx context.Context, d *Resource) error {
 		for _, svc := range l.Services {
 			opts.Services = append(opts.Services, createService(svc))
 		}
-		for _, t := range l.Targets {
-			opts.Targets = append(opts.Targets, hcloud.LoadBalancerCreateOptsTarget{
-				Type: hcloud.LoadBalancerTargetTypeLabelSelector, LabelSelector: hcloud.LoadBalancerCreateOptsTargetLabelSelector{Selector: t.LabelSelector}, UsePrivateIP: hcloud.Ptr(t.UsePrivateIP),
-			})
-		}
+		// Targets come after the network attachment: Hetzner refuses private-IP
+		// targets on a load balancer that is not in a network yet, and the
+		// attachment needs its fixed address, which create cannot take.
 	}
 	var res hcloud.LoadBalancerCreateResult
 	err := r.call(ctx, "create load balancer "+d.Name, func(ctx context.Context) error {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
@@ -142,5 +143,63 @@ func TestApplyFormsACluster(t *testing.T) {
 
 	if r, err := Destroy(ctx, d, c, func([]string) bool { return true }); err != nil || len(r.Left) != 0 {
 		t.Fatalf("destroy: %v %+v", err, r)
+	}
+}
+
+// With the kube-API load balancer and the public VIP on, the kubeconfig points at
+// the load balancer's public IP (module §7), and the cluster is reached through it.
+func TestApplyFormsAClusterBehindTheLoadBalancer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the kube-apiserver and etcd binaries (go run ./hack/testbin)")
+	}
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, func(c *config.Cluster) {
+		c.KubeAPI.LoadBalancer.Enabled = true
+		c.ControlPlane.PublicVIPIPv4Enabled = true
+		c.WorkerNodepools[0].Count = 1
+	})
+	ctx := context.Background()
+	ids, err := simworld.SeedTalosSnapshots(ctx, w.env.Client, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	world, err := simworld.StartTalosWorld(ctx, w.env.Sim, simworld.TalosWorldOptions{TalosImages: simworld.ImageSet(ids...), Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(world.Close)
+	d := w.deps
+	d.InfrastructureOnly, d.StateDir, d.Token = false, t.TempDir(), "test-token"
+	d.TalosPollInterval, d.TalosTimeout = 20*time.Millisecond, time.Minute
+	if _, err := Apply(ctx, d, c); err != nil {
+		t.Fatalf("apply: %v\n%s", err, w.out)
+	}
+	lb, _, err := w.env.Client.LoadBalancer.GetByName(ctx, "demo-kube-api")
+	if err != nil || lb == nil {
+		t.Fatalf("kube-API load balancer: %v", err)
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", filepath.Join(d.StateDir, KubeconfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://" + lb.PublicNet.IPv4.IP.String() + ":6443"; rc.Host != want {
+		t.Errorf("kubeconfig server = %s, want the load balancer's %s", rc.Host, want)
+	}
+	nodes, err := kubernetes.NewForConfigOrDie(rc).CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil || len(nodes.Items) != 4 {
+		t.Fatalf("nodes through the load balancer: %v, %d", err, len(nodes.Items))
+	}
+	// The load balancer, its services, targets and the floating IP are converged.
+	res, err := Plan(ctx, d, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Plan.HasChanges() || len(res.Plan.Problems) > 0 {
+		for _, ch := range res.Plan.Changes {
+			if ch.Action != "no-op" {
+				t.Errorf("%s %s: %s %+v", ch.Action, ch.Ref, ch.Reason, ch.Updates)
+			}
+		}
+		t.Errorf("problems: %v", res.Plan.Problems)
 	}
 }

@@ -281,3 +281,44 @@ func TestDestroyCleansUpAutoscaledServersWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+// Load balancers of every kind converge: created, attached at their fixed private
+// IPs, with services and targets, and a second plan has nothing to do.
+func TestLoadBalancersConverge(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, func(c *config.Cluster) {
+		c.KubeAPI.LoadBalancer.Enabled = true
+		c.ControlPlane.PublicVIPIPv4Enabled = true
+		c.Addons.CertManager.Enabled = true
+		c.IngressLoadBalancer.Pools = []config.IngressPool{{Name: "eu", Location: "fsn1", Count: 2}}
+		c.Cluster.RDNS = "{{ hostname }}.example.com"
+	})
+	w.seed(t, c)
+	w.apply(t, c)
+	if p := w.plan(t, c); p.HasChanges() || len(p.Problems) > 0 {
+		for _, ch := range p.Changes {
+			if ch.Action != infra.ActionNoop {
+				t.Errorf("%s %s: %s %+v", ch.Action, ch.Ref, ch.Reason, ch.Updates)
+			}
+		}
+		t.Fatalf("problems: %v", p.Problems)
+	}
+	for name, ip := range map[string]string{"demo-kube-api": "10.0.64.254", "demo-eu-1": "10.0.64.251", "demo-eu-2": "10.0.64.250"} {
+		lb, _, err := w.env.Client.LoadBalancer.GetByName(context.Background(), name)
+		if err != nil || lb == nil || len(lb.PrivateNet) != 1 || lb.PrivateNet[0].IP.String() != ip {
+			t.Errorf("%s: %v %+v", name, err, lb)
+			continue
+		}
+		// The module sets reverse DNS on ingress load balancers, not on the kube-API one.
+		wantPTR := name + ".example.com"
+		if name == "demo-kube-api" {
+			wantPTR = lb.PublicNet.IPv4.DNSPtr
+		}
+		if len(lb.Targets) == 0 || len(lb.Services) == 0 || lb.PublicNet.IPv4.DNSPtr != wantPTR {
+			t.Errorf("%s: %d targets, %d services, ptr %q", name, len(lb.Targets), len(lb.Services), lb.PublicNet.IPv4.DNSPtr)
+		}
+	}
+	if res, err := Destroy(context.Background(), w.deps, c, func([]string) bool { return true }); err != nil || len(res.Left) != 0 {
+		t.Fatalf("destroy: %v %+v", err, res)
+	}
+}

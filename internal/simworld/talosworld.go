@@ -457,12 +457,27 @@ func (w *TalosWorld) reconcileForwarders() {
 		}
 	}
 	w.mu.Unlock()
+	var addrs []hcloudsim.AddressState
+	if len(targets) > 0 {
+		addrs = w.sim.PublicAddresses()
+	}
 	for _, c := range clusters {
 		want := map[string]bool{}
 		if target := targets[c]; target != "" {
 			for _, e := range w.servers {
 				if e.cluster == c.name && servesAPI(e) {
 					want[e.publicV4] = true
+				}
+			}
+			// The kube-API load balancer and the control plane's public VIP reach
+			// the same API server (Talos moves the VIP between control planes).
+			for _, a := range addrs {
+				if a.PublicV4 == "" || a.Labels[layout.LabelCluster] != c.name {
+					continue
+				}
+				if (a.Kind == "load_balancer" && a.Labels[layout.LabelRole] == layout.RoleKubeAPI) ||
+					(a.Kind == "floating_ip" && a.Labels[layout.LabelRole] == layout.RoleControlPlane) {
+					want[a.PublicV4] = true
 				}
 			}
 		}
