@@ -14,6 +14,9 @@ import (
 	"syscall"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/kubesim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
 
 const usage = `hcloud-sim runs a local, stateful simulator of the Hetzner Cloud API.
@@ -40,6 +43,17 @@ Control endpoints (no token needed, never faulted):
     GET  /_sim/clock         simulated now, elapsed seconds, speed
     GET  /_sim/faults        current fault injection settings
     PUT  /_sim/faults        replace them, e.g. {"service_error_rate":0.1}
+
+With --world it also runs the rest of the local world (rescue-system SSH, a
+fake Talos Image Factory, fake Talos nodes, a real kube-apiserver + etcd per
+bootstrapped cluster) and prints two more lines for hcloud-k8s:
+
+    HCLOUD_K8S_IMAGE_FACTORY=http://127.0.0.1:PORT
+    HCLOUD_K8S_RESCUE_SSH_PORT=PORT
+
+so that, after exporting all four, "hcloud-k8s apply" builds a whole cluster
+locally. --world needs the etcd and kube-apiserver binaries: run
+"go run ./hack/testbin" once (10-15 minutes the first time).
 
 The simulator stops cleanly on SIGINT or SIGTERM.
 
@@ -69,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed for all random decisions (IPs, passwords, jitter, faults)")
 	noRateLimit := fs.Bool("no-rate-limit", false, "disable the 3600 requests/hour rate limit")
 	verbose := fs.Bool("verbose", false, "log every request to stderr")
+	world := fs.Bool("world", false, "also run the rest of the local world: rescue-system SSH, a fake Talos Image Factory, fake Talos nodes on the servers' IPs and a real kube-apiserver per bootstrapped cluster (needs `go run ./hack/testbin` once)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,6 +97,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *verbose {
 		opts.Log = stderr
 	}
+	if *world {
+		// Fail before printing anything an `eval` would pick up.
+		if err := kubesim.CheckBinaries(""); err != nil {
+			return fmt.Errorf("--world: %w", err)
+		}
+	}
 	sim := hcloudsim.New(opts)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -91,9 +112,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "HCLOUD_ENDPOINT=%s\n", sim.Endpoint())
 	fmt.Fprintf(stdout, "HCLOUD_TOKEN=%s\n", sim.Token())
+	if *world {
+		stopWorld, err := startWorld(ctx, sim, stdout, stderr)
+		if err != nil {
+			sim.Close()
+			return err
+		}
+		defer stopWorld()
+	}
 	<-ctx.Done()
 	if err := sim.Close(); err != nil {
 		return fmt.Errorf("stop simulator: %w", err)
 	}
 	return nil
+}
+
+// startWorld starts what hcloud-k8s needs besides the API to build a cluster
+// locally, and prints the variables that point hcloud-k8s at it.
+func startWorld(ctx context.Context, sim *hcloudsim.Server, stdout, stderr io.Writer) (func(), error) {
+	port, err := sim.ServeRescueSSH(0)
+	if err != nil {
+		return nil, fmt.Errorf("rescue SSH: %w", err)
+	}
+	factory := imagetest.StartFactory()
+	w, err := simworld.StartTalosWorld(ctx, sim, simworld.TalosWorldOptions{TalosImages: simworld.BuiltTalosImages(sim), Log: stderr})
+	if err != nil {
+		factory.Close()
+		return nil, fmt.Errorf("fake Talos nodes: %w", err)
+	}
+	fmt.Fprintf(stdout, "HCLOUD_K8S_IMAGE_FACTORY=%s\n", factory.URL())
+	fmt.Fprintf(stdout, "HCLOUD_K8S_RESCUE_SSH_PORT=%d\n", port)
+	return func() { w.Close(); factory.Close() }, nil
 }

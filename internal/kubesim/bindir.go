@@ -120,3 +120,11 @@ func requiredVersion(goMod, module string) (string, error) {
 	}
 	return "", fmt.Errorf("%s: no require line for %s", goMod, module)
 }
+
+// CheckBinaries reports whether Start would find etcd and kube-apiserver (from
+// binDir, $KUBE_TESTBIN or the testbin cache), so a long-running program can
+// fail at start-up rather than at the first bootstrap.
+func CheckBinaries(binDir string) error {
+	_, _, err := binaries(binDir)
+	return err
+}
