@@ -31,15 +31,19 @@ const (
 )
 
 // form turns the servers into a Kubernetes cluster and marks it initialized.
-func form(ctx context.Context, d Deps, c *config.Cluster, initialized bool) error {
+// observed is what the plan saw when apply changed nothing; nil means the cloud
+// changed and is read again (new servers have new addresses).
+func form(ctx context.Context, d Deps, c *config.Cluster, initialized bool, observed *infra.State) error {
 	w := d.progress()
 	if d.StateDir == "" {
 		return errors.New("no state directory for the cluster's secrets")
 	}
-	d.Client.SetPhase("observe")
-	observed, err := infra.Observe(ctx, d.Client, c)
-	if err != nil {
-		return err
+	if observed == nil {
+		d.Client.SetPhase("observe")
+		var err error
+		if observed, err = infra.Observe(ctx, d.Client, c); err != nil {
+			return err
+		}
 	}
 	nodes, in := formationInputs(c, observed)
 	if len(nodes) == 0 {

@@ -131,9 +131,14 @@ func TestApplyFormsACluster(t *testing.T) {
 		t.Errorf("etcd has %d members, want 3", n)
 	}
 
-	// The marker says "initialized"; a second apply changes and bootstraps nothing.
+	// The marker says "initialized"; a second apply changes and bootstraps nothing,
+	// and costs no more Hetzner requests than a plan.
 	w.out.Reset()
+	before := w.client.Total()
 	res, err := Apply(ctx, d, c)
+	if n := w.client.Total() - before; n > 15 {
+		t.Errorf("a no-op apply of a formed cluster cost %d requests, want ≤ 15", n)
+	}
 	if err != nil {
 		t.Fatalf("re-apply: %v\n%s", err, w.out)
 	}

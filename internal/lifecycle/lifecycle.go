@@ -138,7 +138,7 @@ func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) 
 	}
 	if !p.HasChanges() {
 		fmt.Fprintln(w, "No changes: the infrastructure matches the cluster file.")
-		return res, formIfAsked(ctx, d, c, p.Initialized)
+		return res, formIfAsked(ctx, d, c, p.Initialized, res.Observed)
 	}
 	cr, up, del := p.Counts()
 	fmt.Fprintf(w, "Applying: %d to create, %d to update, %d to delete.\n", cr, up, del)
@@ -152,18 +152,18 @@ func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) 
 		return res, fmt.Errorf("apply stopped; nothing was rolled back, and running apply again continues from here:\n%w", err)
 	}
 	fmt.Fprintf(w, "Infrastructure ready after %s: %d created, %d updated, %d deleted.\n", d.now().Sub(start).Round(time.Second), cr, up, del)
-	if err := formIfAsked(ctx, d, c, p.Initialized); err != nil {
+	if err := formIfAsked(ctx, d, c, p.Initialized, nil); err != nil {
 		return res, err
 	}
 	fmt.Fprintf(w, "Apply complete after %s.\n", d.now().Sub(start).Round(time.Second))
 	return res, nil
 }
 
-func formIfAsked(ctx context.Context, d Deps, c *config.Cluster, initialized bool) error {
+func formIfAsked(ctx context.Context, d Deps, c *config.Cluster, initialized bool, observed *infra.State) error {
 	if d.InfrastructureOnly {
 		return nil
 	}
-	return form(ctx, d, c, initialized)
+	return form(ctx, d, c, initialized, observed)
 }
 
 func needsServerCreate(p *infra.Plan) bool {
