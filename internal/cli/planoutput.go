@@ -135,7 +135,7 @@ func printPlan(w io.Writer, res *lifecycle.PlanResult) error {
 		if s.ID != 0 {
 			fmt.Fprintf(w, "  Talos snapshot %s: %s (ID %d)\n", s.Arch, s.Name, s.ID)
 		} else {
-			fmt.Fprintf(w, "  Talos snapshot %s: none matches %s\n", s.Arch, s.Selector)
+			fmt.Fprintf(w, "  Talos snapshot %s: none matches %s; apply builds it (unless images.%s.buildEnabled is false)\n", s.Arch, s.Selector, s.Arch)
 		}
 	}
 	byKind := map[infra.Kind][]infra.Change{}
