@@ -27,6 +27,7 @@ type DestroyResult struct {
 // network or firewall the file names by ID), after confirm approves the list. It
 // ends by listing the cluster's resources again and reporting anything left.
 func Destroy(ctx context.Context, d Deps, c *config.Cluster, confirm func(summary []string) bool) (*DestroyResult, error) {
+	d = d.withSerialProgress()
 	w := d.progress()
 	d.Client.SetPhase("observe")
 	observed, err := infra.Observe(ctx, d.Client, c)

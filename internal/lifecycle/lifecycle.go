@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
@@ -57,6 +58,26 @@ func (d Deps) progress() io.Writer {
 		return io.Discard
 	}
 	return d.Progress
+}
+
+// withSerialProgress makes Progress safe for the many goroutines of one
+// procedure: lines from parallel steps never interleave or race.
+func (d Deps) withSerialProgress() Deps {
+	if _, ok := d.Progress.(*serialWriter); !ok && d.Progress != nil {
+		d.Progress = &serialWriter{w: d.Progress}
+	}
+	return d
+}
+
+type serialWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *serialWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // PlanResult is a plan with what it was computed from.
@@ -110,6 +131,7 @@ func Plan(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) {
 
 // Apply converges the cluster's Hetzner resources to the cluster file.
 func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) {
+	d = d.withSerialProgress()
 	w := d.progress()
 	start := d.now()
 	fmt.Fprintf(w, "Reading cluster %s from Hetzner Cloud...\n", c.Cluster.Name)
