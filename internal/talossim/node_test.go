@@ -567,7 +567,9 @@ func TestClusterEtcdAndUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, clk, cp2, talossim.StateRunning)
-	if _, ok := cl.MemberOf(cp2); !ok || !cp2.EtcdRunning() {
-		t.Fatal("cp2 did not rejoin after reset with user data")
-	}
+	// Rejoining etcd follows reaching Running; under load it can lag a little.
+	advanceUntil(t, clk, "cp2 to rejoin etcd after reset with user data", func() bool {
+		_, ok := cl.MemberOf(cp2)
+		return ok && cp2.EtcdRunning()
+	})
 }
