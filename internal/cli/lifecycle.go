@@ -74,24 +74,26 @@ func newApplyCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply",
 		Short: "Create the cluster's Hetzner resources or converge them to the cluster file",
-		Long: `Create or converge the cluster's Hetzner Cloud resources: network and subnets,
-firewall, SSH key, placement groups, servers (from the Talos snapshot), load
-balancers, floating IP and reverse DNS, named and labelled as the Terraform
-module does. Independent steps run in parallel; all requests share one rate
-limit budget; actions are polled together.
+		Long: `Create the cluster, or converge it to the cluster file, in three stages:
+
+1. Talos snapshot: when none matches the cluster's labels, build it on a
+   temporary server in Hetzner's rescue system (both architectures in parallel
+   if needed) and delete the temporary server and key afterwards.
+2. Infrastructure: network and subnets, firewall, SSH key, placement groups,
+   servers, load balancers, floating IP and reverse DNS, named and labelled as
+   the Terraform module does. Independent steps run in parallel; all requests
+   share one rate-limit budget; running actions are polled together.
+3. Cluster: push each node's Talos configuration over the maintenance API,
+   bootstrap etcd on the first control plane (once, ever), wait for every
+   control plane in etcd, the Kubernetes API and every node Ready, write
+   talosconfig and kubeconfig (mode 0600) to the state directory, and upload
+   the <cluster>-state marker. The Talos secrets are created once in the state
+   directory: keep it safe, they cannot be recreated.
 
 apply is idempotent and safe to interrupt: run it again and it continues, with
-no duplicates. A failed apply never deletes anything to "roll back".
-
-Then it forms the cluster: it pushes each node's Talos configuration over the
-maintenance API, bootstraps etcd on the first control plane (once), waits for
-every control plane in etcd, the Kubernetes API and every node Ready, writes
-talosconfig and kubeconfig (mode 0600) to the state directory, and uploads the
-<cluster>-state marker. The Talos secrets are created once in the state
-directory; keep it safe.
-
-Servers of a bootstrapped cluster (one with the <cluster>-state marker) are not
-removed: that needs draining and etcd member removal, which come later.`,
+no duplicates and no second bootstrap. A failed apply never deletes anything to
+"roll back". Servers of a bootstrapped cluster are not removed (that needs
+draining and etcd member removal, which come later): apply says so and stops.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := o.openSession(&lf)
