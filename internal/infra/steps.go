@@ -40,6 +40,15 @@ func (r *run) isOurs(labels map[string]string) bool {
 	return labels[layout.LabelCluster] == r.plan.Cluster
 }
 
+// getByName appends the resource called name, if there is one, to dst.
+func getByName[T any](ctx context.Context, get func(context.Context, string) (*T, *hcloud.Response, error), name string, dst *[]*T) error {
+	v, _, err := get(ctx, name)
+	if v != nil {
+		*dst = append(*dst, v)
+	}
+	return err
+}
+
 // adopt handles a create that failed because the name is taken: if the resource of
 // that name carries this cluster's label, an earlier run created it, so it is taken
 // over and brought to its desired attributes; otherwise it belongs to someone else
@@ -50,40 +59,19 @@ func (r *run) adopt(ctx context.Context, d *Resource) error {
 	api := r.api()
 	switch d.Kind {
 	case KindNetwork:
-		var v *hcloud.Network
-		if v, _, err = api.Network.GetByName(ctx, d.Name); v != nil {
-			cloud.Networks = append(cloud.Networks, v)
-		}
+		err = getByName(ctx, api.Network.GetByName, d.Name, &cloud.Networks)
 	case KindFirewall:
-		var v *hcloud.Firewall
-		if v, _, err = api.Firewall.GetByName(ctx, d.Name); v != nil {
-			cloud.Firewalls = append(cloud.Firewalls, v)
-		}
+		err = getByName(ctx, api.Firewall.GetByName, d.Name, &cloud.Firewalls)
 	case KindSSHKey:
-		var v *hcloud.SSHKey
-		if v, _, err = api.SSHKey.GetByName(ctx, d.Name); v != nil {
-			cloud.SSHKeys = append(cloud.SSHKeys, v)
-		}
+		err = getByName(ctx, api.SSHKey.GetByName, d.Name, &cloud.SSHKeys)
 	case KindPlacementGroup:
-		var v *hcloud.PlacementGroup
-		if v, _, err = api.PlacementGroup.GetByName(ctx, d.Name); v != nil {
-			cloud.PlacementGroups = append(cloud.PlacementGroups, v)
-		}
+		err = getByName(ctx, api.PlacementGroup.GetByName, d.Name, &cloud.PlacementGroups)
 	case KindServer:
-		var v *hcloud.Server
-		if v, _, err = api.Server.GetByName(ctx, d.Name); v != nil {
-			cloud.Servers = append(cloud.Servers, v)
-		}
+		err = getByName(ctx, api.Server.GetByName, d.Name, &cloud.Servers)
 	case KindLoadBalancer:
-		var v *hcloud.LoadBalancer
-		if v, _, err = api.LoadBalancer.GetByName(ctx, d.Name); v != nil {
-			cloud.LoadBalancers = append(cloud.LoadBalancers, v)
-		}
+		err = getByName(ctx, api.LoadBalancer.GetByName, d.Name, &cloud.LoadBalancers)
 	case KindFloatingIP:
-		var v *hcloud.FloatingIP
-		if v, _, err = api.FloatingIP.GetByName(ctx, d.Name); v != nil {
-			cloud.FloatingIPs = append(cloud.FloatingIPs, v)
-		}
+		err = getByName(ctx, api.FloatingIP.GetByName, d.Name, &cloud.FloatingIPs)
 	}
 	if err != nil {
 		return fmt.Errorf("look up the existing %s %s: %w", d.Kind, d.Name, err)
