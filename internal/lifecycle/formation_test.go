@@ -121,9 +121,9 @@ func TestApplyFormsACluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tcl.Close()
-	// Asked of whichever endpoint the client picks: the fake nodes do not proxy
-	// to other nodes as apid does, so no node metadata is sent.
-	members, err := tcl.EtcdMemberList(ctx, &machine.EtcdMemberListRequest{})
+	// Addressed as talosctl would: to the talosconfig's node (the primary's private
+	// IP) through whichever endpoint the client picks, which forwards it like apid.
+	members, err := tcl.EtcdMemberList(client.WithNodes(ctx, tc.Contexts[tc.Context].Nodes...), &machine.EtcdMemberListRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,7 @@ type callInfo struct {
 	roles       role.Set
 	maintenance bool
 	meta        *common.Metadata // set when the call was addressed with node metadata
+	proxy       *Node            // the node the call is for, when it is another one
 }
 
 func callFrom(ctx context.Context) callInfo {
@@ -94,18 +95,24 @@ func (n *Node) authorize(ctx context.Context, method string) (context.Context, e
 		return nil, status.Error(codes.PermissionDenied, "not authorized")
 	}
 
-	// apid routes calls carrying node metadata; the fake serves only calls
-	// addressed to itself and then fills metadata.hostname like apid.
+	// apid routes calls carrying node metadata: calls for this node are served
+	// here (with metadata.hostname filled in), calls for another node of the
+	// cluster are forwarded to it (proxy.go).
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		targets := append(md.Get("node"), md.Get("nodes")...)
-		for _, t := range targets {
-			for t := range strings.SplitSeq(t, ",") {
-				if t = strings.TrimSpace(t); t != "" && !n.isSelf(t) {
-					return nil, status.Errorf(codes.Unavailable, "talossim: node %s does not proxy to %q; dial that node directly", n.opts.Hostname, t)
+		if len(targets) > 0 {
+			if maintenance {
+				for _, t := range targets {
+					if !n.isSelf(strings.TrimSpace(t)) {
+						return nil, status.Errorf(codes.Unavailable, "talossim: node %s is in maintenance mode and cannot proxy to %q", n.opts.Hostname, t)
+					}
 				}
 			}
-		}
-		if len(targets) > 0 {
+			target, err := n.proxyTarget(targets)
+			if err != nil {
+				return nil, err
+			}
+			ci.proxy = target
 			ci.meta = &common.Metadata{Hostname: n.opts.Hostname}
 		}
 	}
@@ -129,6 +136,9 @@ func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnarySe
 	if err != nil {
 		return nil, err
 	}
+	if ci := callFrom(ctx); ci.proxy != nil {
+		return n.proxyUnary(ctx, ci.proxy, ci.roles, info.FullMethod, req)
+	}
 	return handler(ctx, req)
 }
 
@@ -143,6 +153,9 @@ func (n *Node) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Strea
 	ctx, err := n.authorize(ss.Context(), info.FullMethod)
 	if err != nil {
 		return err
+	}
+	if ci := callFrom(ctx); ci.proxy != nil {
+		return n.proxyStream(&wrappedStream{ServerStream: ss, ctx: ctx}, ci.proxy, ci.roles, info)
 	}
 	return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx})
 }

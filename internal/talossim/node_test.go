@@ -448,6 +448,16 @@ func TestClusterEtcdAndUpgrade(t *testing.T) {
 	cw := roleClient(t, gen.bundle, wk.Addr(), role.Admin)
 
 	wantCode(t, cw.Bootstrap(ctx, &machineapi.BootstrapRequest{}), codes.FailedPrecondition, "control plane")
+
+	// Addressed to the worker through cp1, as talosctl does with an endpoint:
+	// cp1 forwards the call like apid, with the caller's roles.
+	viaCP := client.WithNode(ctx, wk.IP().String())
+	wantCode(t, c1.Bootstrap(viaCP, &machineapi.BootstrapRequest{}), codes.FailedPrecondition, "control plane")
+	if _, err := c1.Kubeconfig(viaCP); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("kubeconfig forwarded to the worker: %v", err)
+	}
+	reader := roleClient(t, gen.bundle, cp1.Addr(), role.Reader)
+	wantCode(t, reader.Bootstrap(viaCP, &machineapi.BootstrapRequest{}), codes.PermissionDenied, "")
 	_, err := cw.Kubeconfig(ctx)
 	wantCode(t, err, codes.Unimplemented, "only available on control plane nodes")
 	if got := serviceState(t, cw, "etcd"); got != "" {
