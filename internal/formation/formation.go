@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/netip"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,8 +67,10 @@ type Result struct {
 	Kubeconfig  []byte
 	// Bootstrapped is true when this run bootstrapped etcd.
 	Bootstrapped bool
-	// Configured lists the nodes this run pushed a configuration to.
+	// Configured lists the nodes this run pushed a first configuration to.
 	Configured []string
+	// Updated lists running nodes whose configuration this run changed.
+	Updated []string
 }
 
 func (in *Inputs) defaults() {
@@ -120,9 +123,18 @@ func Form(ctx context.Context, in Inputs) (*Result, error) {
 		mu   sync.Mutex
 		errs []error
 	)
+	configs := map[string][]byte{}
+	var running []Node // already configured before this run
+	for _, n := range in.Nodes {
+		data, err := talos.Generate(c, talos.NodeInputs{ClusterInputs: ci, Role: n.Role, Pool: n.Pool, ServerName: n.Name, ServerID: n.ID})
+		if err != nil {
+			return nil, err
+		}
+		configs[n.Name] = data
+	}
 	for _, n := range in.Nodes {
 		wg.Go(func() {
-			applied, err := f.configure(ctx, n, ci)
+			applied, err := f.configure(ctx, n, configs[n.Name])
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -130,6 +142,8 @@ func Form(ctx context.Context, in Inputs) (*Result, error) {
 			}
 			if applied {
 				res.Configured = append(res.Configured, n.Name)
+			} else if err == nil {
+				running = append(running, n)
 			}
 		})
 	}
@@ -138,6 +152,25 @@ func Form(ctx context.Context, in Inputs) (*Result, error) {
 		return nil, err
 	}
 	sort.Strings(res.Configured)
+
+	// 1b. Nodes that were already running get a changed configuration one at a
+	// time, control planes first, each back before the next: a change that needs
+	// a reboot must not take several nodes down at once.
+	sort.Slice(running, func(i, j int) bool {
+		if (running[i].Role == talos.RoleControlPlane) != (running[j].Role == talos.RoleControlPlane) {
+			return running[i].Role == talos.RoleControlPlane
+		}
+		return running[i].Name < running[j].Name
+	})
+	for _, n := range running {
+		updated, err := f.update(ctx, n, configs[n.Name])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n.Name, err)
+		}
+		if updated {
+			res.Updated = append(res.Updated, n.Name)
+		}
+	}
 
 	// 2. Bootstrap the primary control plane (the first by name), once.
 	primary := primaryNode(in.Nodes)
@@ -234,11 +267,7 @@ func (f *former) probe(ctx context.Context, n Node) (configured, maintenance boo
 
 // configure pushes the node's configuration if it is in maintenance mode and waits
 // until it answers with mTLS. A node that already does is left as it is.
-func (f *former) configure(ctx context.Context, n Node, ci talos.ClusterInputs) (applied bool, err error) {
-	data, err := talos.Generate(f.in.Cluster, talos.NodeInputs{ClusterInputs: ci, Role: n.Role, Pool: n.Pool, ServerName: n.Name, ServerID: n.ID})
-	if err != nil {
-		return false, err
-	}
+func (f *former) configure(ctx context.Context, n Node, data []byte) (applied bool, err error) {
 	deadline := time.Now().Add(f.in.Timeout)
 	for {
 		configured, maintenance := f.probe(ctx, n)
@@ -260,6 +289,63 @@ func (f *former) configure(ctx context.Context, n Node, ci talos.ClusterInputs) 
 		}
 		if err := sleep(ctx, f.in.PollInterval); err != nil {
 			return applied, err
+		}
+	}
+}
+
+// update pushes a changed configuration to a running node. A dry run first asks
+// Talos whether anything would change, so an unchanged cluster is left alone;
+// mode auto lets Talos decide whether the change needs a reboot, and the node
+// must answer again before update returns.
+func (f *former) update(ctx context.Context, n Node, data []byte) (bool, error) {
+	var details string
+	err := f.withClient(ctx, n, func(c *client.Client) error {
+		resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: machine.ApplyConfigurationRequest_AUTO, DryRun: true})
+		if err != nil {
+			return err
+		}
+		for _, m := range resp.GetMessages() {
+			details += m.GetModeDetails()
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("dry-run configuration: %w", err)
+	}
+	if strings.Contains(details, "No changes.") {
+		return false, nil
+	}
+	var mode machine.ApplyConfigurationRequest_Mode
+	err = f.withClient(ctx, n, func(c *client.Client) error {
+		resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: machine.ApplyConfigurationRequest_AUTO})
+		if err == nil && len(resp.GetMessages()) > 0 {
+			mode = resp.GetMessages()[0].GetMode()
+		}
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("apply configuration: %w", err)
+	}
+	f.say("✓ configuration updated on %s (%s)", n.Name, strings.ToLower(mode.String()))
+	deadline := time.Now().Add(f.in.Timeout)
+	if mode == machine.ApplyConfigurationRequest_REBOOT {
+		// Let the node go down first, so the wait below sees it come back
+		// rather than the moment before its reboot.
+		for configured, _ := f.probe(ctx, n); configured && time.Now().Before(deadline); configured, _ = f.probe(ctx, n) {
+			if err := sleep(ctx, f.in.PollInterval); err != nil {
+				return true, err
+			}
+		}
+	}
+	for {
+		if err := sleep(ctx, f.in.PollInterval); err != nil {
+			return true, err
+		}
+		if configured, _ := f.probe(ctx, n); configured {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return true, fmt.Errorf("did not come back after its configuration change within %s", f.in.Timeout)
 		}
 	}
 }

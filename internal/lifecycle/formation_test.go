@@ -142,8 +142,35 @@ func TestApplyFormsACluster(t *testing.T) {
 	if err != nil {
 		t.Fatalf("re-apply: %v\n%s", err, w.out)
 	}
-	if !res.Plan.Initialized || res.Plan.HasChanges() || strings.Contains(w.out.String(), "bootstrapped") || strings.Contains(w.out.String(), "configuration applied") {
+	if !res.Plan.Initialized || res.Plan.HasChanges() || strings.Contains(w.out.String(), "bootstrapped") || strings.Contains(w.out.String(), "configuration applied") || strings.Contains(w.out.String(), "configuration updated") {
 		t.Errorf("re-apply did something:\n%s", w.out)
+	}
+
+	// Day 2: a pool's labels change; the running workers get the new
+	// configuration one at a time and Kubernetes shows the new label.
+	c.WorkerNodepools[0].Labels = map[string]string{"tier": "batch"}
+	w.out.Reset()
+	if _, err := Apply(ctx, d, c); err != nil {
+		t.Fatalf("apply with new labels: %v\n%s", err, w.out)
+	}
+	for _, name := range []string{"demo-worker-1", "demo-worker-2"} {
+		if !strings.Contains(w.out.String(), "configuration updated on "+name) {
+			t.Errorf("%s was not updated:\n%s", name, w.out)
+		}
+	}
+	if strings.Contains(w.out.String(), "updated on demo-control") {
+		t.Errorf("control planes were touched by a worker label change:\n%s", w.out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := cs.CoreV1().Nodes().Get(ctx, "demo-worker-2", metav1.GetOptions{})
+		if err == nil && n.Labels["tier"] == "batch" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node label not updated: %v %v", err, n.Labels)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	if r, err := Destroy(ctx, d, c, func([]string) bool { return true }); err != nil || len(r.Left) != 0 {
