@@ -294,11 +294,14 @@ func (f *former) configure(ctx context.Context, n Node, data []byte) (applied bo
 }
 
 // update pushes a changed configuration to a running node. A dry run first asks
-// Talos whether anything would change, so an unchanged cluster is left alone;
-// mode auto lets Talos decide whether the change needs a reboot, and the node
-// must answer again before update returns.
+// Talos whether anything would change (and whether that needs a reboot), so an
+// unchanged node is left alone. talos.applyMode picks the mode as the module does
+// (staged_if_needing_reboot stages only what needs a reboot); a staged change is
+// followed by a reboot when talos.stagedAutomaticRebootEnabled is on. The node must
+// answer again before update returns.
 func (f *former) update(ctx context.Context, n Node, data []byte) (bool, error) {
 	var details string
+	var dryMode machine.ApplyConfigurationRequest_Mode
 	err := f.withClient(ctx, n, func(c *client.Client) error {
 		resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: machine.ApplyConfigurationRequest_AUTO, DryRun: true})
 		if err != nil {
@@ -306,6 +309,7 @@ func (f *former) update(ctx context.Context, n Node, data []byte) (bool, error) 
 		}
 		for _, m := range resp.GetMessages() {
 			details += m.GetModeDetails()
+			dryMode = m.GetMode()
 		}
 		return nil
 	})
@@ -315,18 +319,36 @@ func (f *former) update(ctx context.Context, n Node, data []byte) (bool, error) 
 	if strings.Contains(details, "No changes.") {
 		return false, nil
 	}
+	want := applyModes[f.in.Cluster.Talos.ApplyMode]
+	if f.in.Cluster.Talos.ApplyMode == "staged_if_needing_reboot" {
+		want = machine.ApplyConfigurationRequest_AUTO
+		if dryMode == machine.ApplyConfigurationRequest_REBOOT {
+			want = machine.ApplyConfigurationRequest_STAGED
+		}
+	}
 	var mode machine.ApplyConfigurationRequest_Mode
 	err = f.withClient(ctx, n, func(c *client.Client) error {
-		resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: machine.ApplyConfigurationRequest_AUTO})
+		resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: want})
 		if err == nil && len(resp.GetMessages()) > 0 {
 			mode = resp.GetMessages()[0].GetMode()
 		}
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("apply configuration: %w", err)
+		return false, fmt.Errorf("apply configuration (mode %s): %w", strings.ToLower(want.String()), err)
 	}
 	f.say("✓ configuration updated on %s (%s)", n.Name, strings.ToLower(mode.String()))
+	if mode == machine.ApplyConfigurationRequest_STAGED {
+		if !f.in.Cluster.Talos.StagedAutomaticRebootEnabled {
+			f.say("  %s has a staged configuration; it takes effect at its next reboot", n.Name)
+			return true, nil
+		}
+		if err := f.withClient(ctx, n, func(c *client.Client) error { return c.Reboot(ctx) }); err != nil {
+			return true, fmt.Errorf("reboot into the staged configuration: %w", err)
+		}
+		f.say("  rebooting %s into its staged configuration", n.Name)
+		mode = machine.ApplyConfigurationRequest_REBOOT
+	}
 	deadline := time.Now().Add(f.in.Timeout)
 	if mode == machine.ApplyConfigurationRequest_REBOOT {
 		// Let the node go down first, so the wait below sees it come back
@@ -348,6 +370,14 @@ func (f *former) update(ctx context.Context, n Node, data []byte) (bool, error) 
 			return true, fmt.Errorf("did not come back after its configuration change within %s", f.in.Timeout)
 		}
 	}
+}
+
+// applyModes maps talos.applyMode to the API's modes.
+var applyModes = map[string]machine.ApplyConfigurationRequest_Mode{
+	"auto":      machine.ApplyConfigurationRequest_AUTO,
+	"reboot":    machine.ApplyConfigurationRequest_REBOOT,
+	"no_reboot": machine.ApplyConfigurationRequest_NO_REBOOT,
+	"staged":    machine.ApplyConfigurationRequest_STAGED,
 }
 
 func (f *former) apply(ctx context.Context, n Node, data []byte) error {

@@ -221,6 +221,18 @@ func TestApplyFormsAClusterBehindTheLoadBalancer(t *testing.T) {
 	if err != nil || len(nodes.Items) != 4 {
 		t.Fatalf("nodes through the load balancer: %v, %d", err, len(nodes.Items))
 	}
+	// talos.applyMode staged: a change is staged and, with automatic reboots on,
+	// the node is rebooted into it and waited for.
+	c.Talos.ApplyMode = "staged"
+	c.WorkerNodepools[0].Labels = map[string]string{"tier": "staged"}
+	w.out.Reset()
+	if _, err := Apply(ctx, d, c); err != nil {
+		t.Fatalf("staged apply: %v\n%s", err, w.out)
+	}
+	if !strings.Contains(w.out.String(), "configuration updated on demo-worker-1 (staged)") || !strings.Contains(w.out.String(), "rebooting demo-worker-1 into its staged configuration") {
+		t.Errorf("no staged update with reboot:\n%s", w.out)
+	}
+
 	// The load balancer, its services, targets and the floating IP are converged.
 	res, err := Plan(ctx, d, c)
 	if err != nil {
