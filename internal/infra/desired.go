@@ -24,6 +24,10 @@ type State struct {
 	Cluster   string // cluster name
 	Domain    string // cluster DNS domain, for reverse DNS templates
 	Resources map[Ref]*Resource
+	// ManagedSubnets (desired state only) lists every subnet range the layout can
+	// create: the fixed ones and all pinned worker subnets. Only these are ever
+	// deleted; other subnets in the network belong to someone else.
+	ManagedSubnets []netip.Prefix
 }
 
 func newState(cluster, domain string) *State {
@@ -178,6 +182,7 @@ func (d *desirer) network() {
 		}
 	}
 	add(d.l.LegacyAutoscaler, "legacy autoscaler")
+	d.s.ManagedSubnets = append([]netip.Prefix{d.l.ControlPlane, d.l.LoadBalancer, d.l.WorkerShared, d.l.AutoscalerShared, d.l.LegacyAutoscaler}, d.l.PinnedWorker...)
 }
 
 // anyAddress is what an empty source or destination list means.

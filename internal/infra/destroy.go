@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"net/netip"
+	"slices"
 	"sort"
 )
 
@@ -9,8 +11,9 @@ import (
 // servers, load balancers, floating IPs and volumes first; then placement groups,
 // the firewall and the SSH key once no server uses them; then the network (its
 // subnets go with it); the state marker last, so that an interrupted destroy still
-// knows the cluster had been bootstrapped. It is pure.
-func DestroyPlan(observed *State) *Plan {
+// knows the cluster had been bootstrapped. In an existing network named by ID only
+// the subnets of the cluster's layout (managed) are deleted. It is pure.
+func DestroyPlan(observed *State, managed []netip.Prefix) *Plan {
 	p := &Plan{Cluster: observed.Cluster}
 	var servers, attached []Ref
 	for _, o := range observed.Sorted() {
@@ -22,22 +25,38 @@ func DestroyPlan(observed *State) *Plan {
 			attached = append(attached, o.Ref())
 		}
 	}
+	externalNet := map[string]bool{}
+	for _, o := range observed.Sorted() {
+		if o.Kind == KindNetwork && o.External {
+			externalNet[o.Name] = true
+		}
+	}
+	// skip: external resources, and subnets that go with our own network or are
+	// not ours in an existing one.
+	skip := func(o *Resource) bool {
+		if o.External {
+			return true
+		}
+		if o.Kind == KindSubnet {
+			return !externalNet[o.Subnet.Network] || !slices.Contains(managed, o.Subnet.IPRange)
+		}
+		return false
+	}
 	var all []Ref
 	for _, o := range observed.Sorted() {
-		if o.External || o.Kind == KindSubnet {
-			continue
+		if !skip(o) {
+			all = append(all, o.Ref())
 		}
-		all = append(all, o.Ref())
 	}
 	for _, o := range observed.Sorted() {
-		if o.External || o.Kind == KindSubnet {
+		if skip(o) {
 			continue
 		}
 		ch := Change{Action: ActionDelete, Ref: o.Ref(), Observed: o, Reason: "destroy"}
 		switch o.Kind {
 		case KindPlacementGroup, KindFirewall, KindSSHKey:
 			ch.DependsOn = servers
-		case KindNetwork:
+		case KindNetwork, KindSubnet:
 			ch.DependsOn = attached
 		case KindCertificate:
 			for _, r := range all {

@@ -103,8 +103,8 @@ func Diff(desired, observed *State) *Plan {
 		if desired.Get(o.Ref()) != nil {
 			continue
 		}
-		if !deletable(desired.Cluster, o) {
-			if o.Kind != KindCertificate && o.Kind != KindNetwork {
+		if !deletable(desired, o) {
+			if o.Kind != KindCertificate && o.Kind != KindNetwork && o.Kind != KindSubnet {
 				p.Unmanaged = append(p.Unmanaged, o.String())
 			}
 			continue
@@ -139,7 +139,8 @@ var serverNameRE = regexp.MustCompile(`^[a-z0-9-]+-[0-9]+$`)
 // deleted by apply: only kinds the cluster file fully describes, and only when the
 // labels and name show that hcloud-k8s (or the module) made it. Networks, firewalls,
 // SSH keys and the state marker always stay until destroy.
-func deletable(cluster string, o *Resource) bool {
+func deletable(desired *State, o *Resource) bool {
+	cluster := desired.Cluster
 	switch o.Kind {
 	case KindServer:
 		role := o.Labels[layout.LabelRole]
@@ -148,7 +149,9 @@ func deletable(cluster string, o *Resource) bool {
 	case KindPlacementGroup:
 		return strings.HasPrefix(o.Name, cluster+"-") && (o.Labels[layout.LabelRole] == layout.RoleWorker || o.Labels[layout.LabelRole] == layout.RoleControlPlane)
 	case KindSubnet:
-		return true // only subnets of our own network are observed
+		// A subnet someone added for their own servers (the module leaves the
+		// network's first quarter free for that) is never ours to delete.
+		return slices.Contains(desired.ManagedSubnets, o.Subnet.IPRange)
 	case KindLoadBalancer:
 		role := o.Labels[layout.LabelRole]
 		return role == layout.RoleKubeAPI || role == layout.RoleIngress

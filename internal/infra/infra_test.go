@@ -385,7 +385,7 @@ func TestDiffAttachesADetachedServer(t *testing.T) {
 func TestDestroyPlanOrder(t *testing.T) {
 	obs := asObserved(desire(t, func(c *config.Cluster) { c.KubeAPI.LoadBalancer.Enabled = true }))
 	obs.add(&Resource{Kind: KindCertificate, Name: "demo-state", ID: 9, Labels: map[string]string{"cluster": "demo"}, Certificate: &CertificateSpec{}})
-	p := DestroyPlan(obs)
+	p := DestroyPlan(obs, nil)
 	byRef := map[Ref]Change{}
 	for _, c := range p.Changes {
 		if c.Action != ActionDelete {
@@ -405,6 +405,40 @@ func TestDestroyPlanOrder(t *testing.T) {
 	}
 	if cert := byRef[Ref{KindCertificate, "demo-state"}]; len(cert.DependsOn) != len(p.Changes)-1 {
 		t.Errorf("state marker is not deleted last: waits for %d of %d", len(cert.DependsOn), len(p.Changes)-1)
+	}
+}
+
+// Subnets someone else added to the network (the module leaves its first quarter
+// for other servers) are never deleted; a pinned subnet no pool uses any more is.
+func TestDiffDeletesOnlyManagedSubnets(t *testing.T) {
+	obs := asObserved(desire(t, func(c *config.Cluster) { c.WorkerNodepools[0].Subnet = "10.0.65.0/25" }))
+	obs.add(&Resource{Kind: KindSubnet, Name: "10.0.1.0/24", Subnet: &SubnetSpec{Network: "demo", IPRange: netip.MustParsePrefix("10.0.1.0/24"), NetworkZone: "eu-central"}})
+	p := Diff(desire(t, nil), obs)
+	if _, del := actions(p)["subnet/10.0.1.0/24"]; del {
+		t.Error("a foreign subnet would be deleted")
+	}
+	if actions(p)["subnet/10.0.65.0/25"] != ActionDelete {
+		t.Error("the unused pinned subnet is kept")
+	}
+}
+
+// In an existing network (network.existingNetworkID) destroy removes only the
+// cluster's subnets and leaves the network and everyone else's subnets.
+func TestDestroyPlanInAnExistingNetwork(t *testing.T) {
+	d := desire(t, nil)
+	obs := asObserved(d)
+	n := obs.Get(Ref{KindNetwork, "demo"})
+	n.External = true
+	obs.add(&Resource{Kind: KindSubnet, Name: "10.0.1.0/24", Subnet: &SubnetSpec{Network: "demo", IPRange: netip.MustParsePrefix("10.0.1.0/24")}})
+	got := map[string]bool{}
+	for _, c := range DestroyPlan(obs, d.ManagedSubnets).Changes {
+		got[c.Ref.String()] = true
+	}
+	if got["network/demo"] || got["subnet/10.0.1.0/24"] {
+		t.Errorf("destroy touches what is not the cluster's: %v", got)
+	}
+	if !got["subnet/10.0.64.0/25"] || !got["subnet/10.0.80.0/25"] {
+		t.Errorf("destroy keeps the cluster's subnets in the existing network: %v", got)
 	}
 }
 

@@ -37,7 +37,11 @@ func Destroy(ctx context.Context, d Deps, c *config.Cluster, confirm func(summar
 	if err := addAutoscaledServers(ctx, d, c, observed); err != nil {
 		return nil, err
 	}
-	p := infra.DestroyPlan(observed)
+	desired, err := infra.Desire(c, infra.Inputs{})
+	if err != nil {
+		return nil, err
+	}
+	p := infra.DestroyPlan(observed, desired.ManagedSubnets)
 	var summary []string
 	for _, ch := range p.Changes {
 		summary = append(summary, ch.Observed.String())

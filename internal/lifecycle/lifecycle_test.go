@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -320,5 +321,42 @@ func TestLoadBalancersConverge(t *testing.T) {
 	}
 	if res, err := Destroy(context.Background(), w.deps, c, func([]string) bool { return true }); err != nil || len(res.Left) != 0 {
 		t.Fatalf("destroy: %v %+v", err, res)
+	}
+}
+
+// network.existingNetworkID: the cluster's subnets go into someone's network, the
+// servers join it, and destroy takes out only what is the cluster's.
+func TestExistingNetwork(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	ctx := context.Background()
+	_, userRange, _ := net.ParseCIDR("10.0.1.0/24")
+	_, netRange, _ := net.ParseCIDR("10.0.0.0/16")
+	shared, _, err := w.env.Client.Network.Create(ctx, hcloud.NetworkCreateOpts{
+		Name: "shared", IPRange: netRange,
+		Subnets: []hcloud.NetworkSubnet{{Type: hcloud.NetworkSubnetTypeCloud, IPRange: userRange, NetworkZone: hcloud.NetworkZoneEUCentral}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := parse(t, func(c *config.Cluster) { c.Network.ExistingNetworkID = shared.ID })
+	w.seed(t, c)
+	w.apply(t, c)
+	if p := w.plan(t, c); p.HasChanges() || len(p.Problems) > 0 {
+		t.Fatalf("not converged: %v %v", p.Changes, p.Problems)
+	}
+	for _, s := range serverNames(t, w.env.Client) {
+		if len(s.PrivateNet) != 1 || s.PrivateNet[0].Network.ID != shared.ID {
+			t.Errorf("%s is not in the existing network", s.Name)
+		}
+	}
+	if res, err := Destroy(ctx, w.deps, c, func([]string) bool { return true }); err != nil || len(res.Left) != 0 {
+		t.Fatalf("destroy: %v %+v", err, res)
+	}
+	after, _, err := w.env.Client.Network.GetByID(ctx, shared.ID)
+	if err != nil || after == nil {
+		t.Fatalf("the existing network is gone: %v", err)
+	}
+	if len(after.Subnets) != 1 || after.Subnets[0].IPRange.String() != "10.0.1.0/24" {
+		t.Errorf("subnets left in the existing network: %v", after.Subnets)
 	}
 }
