@@ -113,6 +113,17 @@ func waitState(t *testing.T, clk *talossim.ManualClock, n *talossim.Node, s talo
 	advanceUntil(t, clk, fmt.Sprintf("%s to be %s (is %s)", n.Hostname(), s, n.State()), func() bool { return n.State() == s })
 }
 
+func eventuallyUnreachable(addr string, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for reachable(addr) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
 func reachable(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
 	if err != nil {
@@ -210,7 +221,9 @@ func TestSingleControlPlaneLifecycle(t *testing.T) {
 	if err := n.WaitState(ctx, talossim.StateInstalling); err != nil {
 		t.Fatal(err)
 	}
-	if reachable(addr) {
+	// The API goes down right after the triggering call has been answered
+	// (graceful stop), so give it a moment of real time.
+	if !eventuallyUnreachable(addr, 2*time.Second) {
 		t.Fatal("API answers while installing")
 	}
 	waitState(t, clk, n, talossim.StateRunning)
