@@ -72,6 +72,15 @@ func (p *Plan) Counts() (create, update, del int) {
 	return create, update, del
 }
 
+// Err is nil when the plan can be applied, else an ErrProblems error that lists
+// the problems.
+func (p *Plan) Err() error {
+	if len(p.Problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(p.Problems, "\n  "))
+}
+
 // HasChanges reports whether applying the plan would write anything.
 func (p *Plan) HasChanges() bool {
 	c, u, d := p.Counts()

@@ -40,8 +40,8 @@ var ErrProblems = errors.New("the plan has problems that apply will not work aro
 // every error; it never deletes anything to undo a partial apply. Each step is
 // idempotent, so running apply again continues where this one stopped.
 func (e *Executor) Apply(ctx context.Context, p *Plan, desired, observed *State) error {
-	if len(p.Problems) > 0 {
-		return fmt.Errorf("%w:\n  %s", ErrProblems, joinLines(p.Problems))
+	if err := p.Err(); err != nil {
+		return err
 	}
 	run := &run{e: e, ids: map[Ref]int64{}, desired: desired, withNetwork: map[Ref]bool{}}
 	for ref, r := range observed.Resources {
@@ -53,17 +53,6 @@ func (e *Executor) Apply(ctx context.Context, p *Plan, desired, observed *State)
 		}
 	}
 	return run.schedule(ctx, p)
-}
-
-func joinLines(lines []string) string {
-	out := ""
-	for i, l := range lines {
-		if i > 0 {
-			out += "\n  "
-		}
-		out += l
-	}
-	return out
 }
 
 // run is the state of one Apply.

@@ -231,8 +231,16 @@ func (r *Resource) String() string {
 	case r.Subnet != nil:
 		return fmt.Sprintf("subnet %s (%s)", r.Name, r.Subnet.Purpose)
 	default:
-		return fmt.Sprintf("%s %s", kindTitle[r.Kind], r.Name)
+		return r.Kind.Title() + " " + r.Name
 	}
+}
+
+// Title is the kind as people write it: "SSH key", "load balancer".
+func (k Kind) Title() string {
+	if t, ok := kindTitle[k]; ok {
+		return t
+	}
+	return string(k)
 }
 
 var kindTitle = map[Kind]string{

@@ -115,7 +115,7 @@ func (r *run) converge(ctx context.Context, d, o *Resource) error {
 	scratch := &Plan{Cluster: r.plan.Cluster}
 	ch := compare(r.desired, d, o, scratch)
 	if len(scratch.Problems) > 0 {
-		return errors.New(joinLines(scratch.Problems))
+		return errors.New(strings.Join(scratch.Problems, "\n  "))
 	}
 	if ch.Action == ActionNoop {
 		return nil

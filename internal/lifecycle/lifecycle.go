@@ -140,8 +140,8 @@ func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) 
 		return nil, err
 	}
 	p := res.Plan
-	if len(p.Problems) > 0 {
-		return res, fmt.Errorf("%w:\n  %s", infra.ErrProblems, joinLines(p.Problems))
+	if err := p.Err(); err != nil {
+		return res, err
 	}
 	if missing := res.MissingSnapshots(); len(missing) > 0 && needsServerCreate(p) {
 		archs := make([]string, len(missing))
@@ -197,49 +197,24 @@ func needsServerCreate(p *infra.Plan) bool {
 	return false
 }
 
-func joinLines(lines []string) string {
-	out := ""
-	for i, l := range lines {
-		if i > 0 {
-			out += "\n  "
-		}
-		out += l
-	}
-	return out
-}
-
 // reporter prints one line when a step starts and one when it ends.
 type reporter struct {
 	w io.Writer
 }
 
 func (r *reporter) Started(c *infra.Change) {
-	fmt.Fprintf(r.w, "  %s %s %s...\n", verbing[c.Action], kindName(c.Ref.Kind), c.Ref.Name)
+	fmt.Fprintf(r.w, "  %s %s %s...\n", verbing[c.Action], c.Ref.Kind.Title(), c.Ref.Name)
 }
 
 func (r *reporter) Finished(c *infra.Change, err error, elapsed time.Duration) {
 	if err != nil {
-		fmt.Fprintf(r.w, "  ✗ %s %s failed after %s: %v\n", kindName(c.Ref.Kind), c.Ref.Name, elapsed.Round(100*time.Millisecond), err)
+		fmt.Fprintf(r.w, "  ✗ %s %s failed after %s: %v\n", c.Ref.Kind.Title(), c.Ref.Name, elapsed.Round(100*time.Millisecond), err)
 		return
 	}
-	fmt.Fprintf(r.w, "  ✓ %s %s %s (%s)\n", kindName(c.Ref.Kind), c.Ref.Name, done[c.Action], elapsed.Round(100*time.Millisecond))
+	fmt.Fprintf(r.w, "  ✓ %s %s %s (%s)\n", c.Ref.Kind.Title(), c.Ref.Name, done[c.Action], elapsed.Round(100*time.Millisecond))
 }
 
 var (
 	verbing = map[infra.Action]string{infra.ActionCreate: "creating", infra.ActionUpdate: "updating", infra.ActionAdopt: "adopting", infra.ActionDelete: "deleting"}
 	done    = map[infra.Action]string{infra.ActionCreate: "created", infra.ActionUpdate: "updated", infra.ActionAdopt: "adopted", infra.ActionDelete: "deleted"}
 )
-
-func kindName(k infra.Kind) string {
-	switch k {
-	case infra.KindSSHKey:
-		return "SSH key"
-	case infra.KindPlacementGroup:
-		return "placement group"
-	case infra.KindLoadBalancer:
-		return "load balancer"
-	case infra.KindFloatingIP:
-		return "floating IP"
-	}
-	return string(k)
-}
