@@ -32,6 +32,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testbin"
 	"io"
 	"os"
 	"os/exec"
@@ -105,20 +106,19 @@ func main() {
 func run(check bool, toolsDir string, verbose bool) error {
 	if toolsDir == "" {
 		var err error
-		if toolsDir, err = findToolsDir(); err != nil {
-			return err
+		if toolsDir, err = testbin.FindToolsDir(); err != nil {
+			return fmt.Errorf("%w; run from the repository or pass -tools", err)
 		}
 	}
-	cache, err := os.UserCacheDir()
+	root, err := testbin.CacheDir()
 	if err != nil {
-		return fmt.Errorf("no user cache directory: %w", err)
+		return err
 	}
-	root := filepath.Join(cache, "hcloud-k8s", "testbin")
 
 	versions := map[string]string{}
 	var missing []string
 	for _, t := range tools {
-		v, err := moduleVersion(filepath.Join(toolsDir, t.name, "go.mod"), t.module)
+		v, err := testbin.RequiredVersion(filepath.Join(toolsDir, t.name, "go.mod"), t.module)
 		if err != nil {
 			return err
 		}
@@ -165,48 +165,6 @@ func run(check bool, toolsDir string, verbose bool) error {
 	}
 	fmt.Println(assets)
 	return nil
-}
-
-// findToolsDir walks up from the working directory to the directory that
-// holds tools/kube-apiserver/go.mod.
-func findToolsDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "tools", "kube-apiserver", "go.mod")); err == nil {
-			return filepath.Join(dir, "tools"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("tools/kube-apiserver/go.mod not found above the working directory; run from the repository or pass -tools")
-		}
-		dir = parent
-	}
-}
-
-// moduleVersion returns the version with which the go.mod at path requires
-// module. go mod tidy lists the selected version of every direct dependency,
-// so the require line is authoritative.
-func moduleVersion(path, module string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if i := strings.Index(line, "//"); i >= 0 {
-			line = line[:i]
-		}
-		f := strings.Fields(line)
-		if len(f) > 0 && f[0] == "require" {
-			f = f[1:]
-		}
-		if len(f) == 2 && f[0] == module && strings.HasPrefix(f[1], "v") {
-			return f[1], nil
-		}
-	}
-	return "", fmt.Errorf("%s: no require line for %s", path, module)
 }
 
 func isExecutable(path string) bool {

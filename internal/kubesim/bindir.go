@@ -3,6 +3,7 @@ package kubesim
 import (
 	"errors"
 	"fmt"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testbin"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,15 +53,15 @@ const buildHint = "build them with `go run ./hack/testbin` from the repository r
 // cachedBinaries returns the cache paths hack/testbin builds to, for the
 // versions pinned in tools/etcd/go.mod and tools/kube-apiserver/go.mod.
 func cachedBinaries() (etcd, apiserver string, err error) {
-	toolsDir, err := findToolsDir()
+	toolsDir, err := testbin.FindToolsDir()
+	if err != nil {
+		return "", "", fmt.Errorf("%w, so the pinned versions are unknown", err)
+	}
+	ev, err := testbin.RequiredVersion(filepath.Join(toolsDir, "etcd", "go.mod"), "go.etcd.io/etcd/server/v3")
 	if err != nil {
 		return "", "", err
 	}
-	ev, err := requiredVersion(filepath.Join(toolsDir, "etcd", "go.mod"), "go.etcd.io/etcd/server/v3")
-	if err != nil {
-		return "", "", err
-	}
-	kv, err := requiredVersion(filepath.Join(toolsDir, "kube-apiserver", "go.mod"), "k8s.io/kubernetes")
+	kv, err := testbin.RequiredVersion(filepath.Join(toolsDir, "kube-apiserver", "go.mod"), "k8s.io/kubernetes")
 	if err != nil {
 		return "", "", err
 	}
@@ -74,52 +75,7 @@ func cachedBinaries() (etcd, apiserver string, err error) {
 
 // CacheDir is where hack/testbin keeps the binaries:
 // $(os.UserCacheDir)/hcloud-k8s/testbin.
-func CacheDir() (string, error) {
-	c, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(c, "hcloud-k8s", "testbin"), nil
-}
-
-func findToolsDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "tools", "kube-apiserver", "go.mod")); err == nil {
-			return filepath.Join(dir, "tools"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("tools/kube-apiserver/go.mod not found above the working directory, so the pinned versions are unknown")
-		}
-		dir = parent
-	}
-}
-
-// requiredVersion reads the version of module from a require line of a
-// tidy go.mod (kept in step with hack/testbin).
-func requiredVersion(goMod, module string) (string, error) {
-	data, err := os.ReadFile(goMod)
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if i := strings.Index(line, "//"); i >= 0 {
-			line = line[:i]
-		}
-		f := strings.Fields(line)
-		if len(f) > 0 && f[0] == "require" {
-			f = f[1:]
-		}
-		if len(f) == 2 && f[0] == module && strings.HasPrefix(f[1], "v") {
-			return f[1], nil
-		}
-	}
-	return "", fmt.Errorf("%s: no require line for %s", goMod, module)
-}
+func CacheDir() (string, error) { return testbin.CacheDir() }
 
 // CheckBinaries reports whether Start would find etcd and kube-apiserver (from
 // binDir, $KUBE_TESTBIN or the testbin cache), so a long-running program can

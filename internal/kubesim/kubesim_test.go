@@ -654,18 +654,9 @@ func TestParseAuthorityRejectsMismatch(t *testing.T) {
 	}
 }
 
-func TestRequiredVersion(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "go.mod")
-	os.WriteFile(p, []byte("module x\n\nrequire k8s.io/kubernetes v1.34.4\n\nrequire (\n\tgo.etcd.io/etcd/server/v3 v3.7.3 // indirect\n)\n\nreplace k8s.io/api => k8s.io/api v0.34.4\n"), 0o644)
-	for mod, want := range map[string]string{"k8s.io/kubernetes": "v1.34.4", "go.etcd.io/etcd/server/v3": "v3.7.3"} {
-		if got, err := requiredVersion(p, mod); err != nil || got != want {
-			t.Errorf("%s: got %q, %v; want %s", mod, got, err, want)
-		}
-	}
-	if _, err := requiredVersion(p, "k8s.io/api"); err == nil {
-		t.Error("replace line taken for a require")
-	}
-	// The real tools modules parse.
+// The real tools modules parse (RequiredVersion itself is tested in
+// internal/testbin).
+func TestCachedBinariesParseToolsModules(t *testing.T) {
 	if _, _, err := cachedBinaries(); err != nil {
 		t.Error(err)
 	}
