@@ -232,10 +232,7 @@ func newCredentialFileCommand(o *options, name, file, what, example string) *cob
 				_, err = cmd.OutOrStdout().Write(data)
 				return err
 			}
-			if err := os.MkdirAll(filepath.Dir(write), 0o700); err != nil {
-				return err
-			}
-			if err := os.WriteFile(write, data, 0o600); err != nil {
+			if err := lifecycle.WriteSecretFile(write, data); err != nil {
 				return err
 			}
 			fmt.Fprintf(o.env.Stderr, "Wrote %s to %s (mode 0600).\n", name, write)

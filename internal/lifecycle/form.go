@@ -74,7 +74,7 @@ func form(ctx context.Context, d Deps, c *config.Cluster, initialized bool, obse
 		files[p] = res.Kubeconfig
 	}
 	for path, data := range files {
-		if err := writeSecretFile(path, data); err != nil {
+		if err := WriteSecretFile(path, data); err != nil {
 			return err
 		}
 	}
@@ -133,9 +133,10 @@ func formationInputs(c *config.Cluster, observed *infra.State) ([]formation.Node
 	return nodes, in
 }
 
-// writeSecretFile writes credentials with mode 0600 (directory 0700), replacing
-// the file atomically so a reader never sees half of it.
-func writeSecretFile(path string, data []byte) error {
+// WriteSecretFile writes credentials with mode 0600 (directory 0700), replacing
+// the file atomically so a reader never sees half of it, and so an existing file
+// with looser permissions does not keep them.
+func WriteSecretFile(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
