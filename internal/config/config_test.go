@@ -127,7 +127,8 @@ func TestStarterFileValidates(t *testing.T) {
 	}
 }
 
-// The defaults below are the module's (terraform-module.md §1), written out by hand.
+// The defaults below are the module's (its variables.tf; docs/cluster-file.md lists
+// them per key), written out by hand.
 func TestDefaultsMatchModule(t *testing.T) {
 	c := mustParse(t, []byte(baseFile))
 	w := c.WorkerNodepools[0]
@@ -288,7 +289,7 @@ func TestWrongKinds(t *testing.T) {
 	}
 }
 
-// Every validation of the module (reference §1) plus the checks we add, one case each.
+// Every validation of the module (its variables.tf) plus the checks we add, one case each.
 func TestValidation(t *testing.T) {
 	cases := []struct {
 		name string

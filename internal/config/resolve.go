@@ -8,7 +8,8 @@ import (
 )
 
 // This file resolves the module's nullable variables (pointer fields) to the values
-// the module derives for them (reference §1.27), so callers never re-derive them.
+// the module derives for them (docs/terraform-parity.md, "Derived defaults"), so
+// callers never re-derive them.
 
 // Layout computes the network layout. On a validated file it cannot fail.
 func (c *Cluster) Layout() (layout.Network, error) {
@@ -83,7 +84,8 @@ func (c *Cluster) KubeAPILoadBalancerPublic() bool {
 	return c.Cluster.Access == "public"
 }
 
-// PublicVIPEnabled reports whether a public floating-IP VIP is used (module §2.7).
+// PublicVIPEnabled reports whether a public floating-IP VIP is used
+// (docs/terraform-parity.md, "Floating IP and VIPs").
 func (c *Cluster) PublicVIPEnabled() bool {
 	return c.Talos.PublicIPv4Enabled && (c.ControlPlane.PublicVIPIPv4ID != 0 || c.ControlPlane.PublicVIPIPv4Enabled)
 }

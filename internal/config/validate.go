@@ -11,8 +11,8 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 )
 
-// Validation mirrors every validation block of the module's variables.tf (reference
-// §1), plus checks the module leaves to Hetzner to fail on later (pool name syntax,
+// Validation mirrors every validation block of the module's variables.tf (the
+// limits are listed per key in docs/cluster-file.md), plus checks the module leaves to Hetzner to fail on later (pool name syntax,
 // network zones, label syntax): a tool that knows the answer before creating anything
 // should say so before creating anything.
 

@@ -18,6 +18,6 @@
 // running cluster. The formulas therefore follow the module literally
 // (including quirks such as the "skip" of the first node subnet and the
 // legacy autoscaler subnet) rather than what might look tidier, and the
-// tests pin them to the worked examples of reference/terraform-module.md
-// §2.1–2.8.
+// tests pin them to worked examples. docs/terraform-parity.md lists each
+// rule with the module file it comes from.
 package layout

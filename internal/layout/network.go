@@ -35,8 +35,9 @@ type NetworkInput struct {
 	BareMetal          bool // any bare_metal_nodepools: native routing defaults to the pod CIDR
 }
 
-// Network is the resolved layout (network.tf, load_balancer.tf,
-// reference §2.2–2.3). Every prefix is canonical (no host bits).
+// Network is the resolved layout (network.tf, load_balancer.tf; see
+// docs/terraform-parity.md, "Network layout" and "Fixed private addresses").
+// Every prefix is canonical (no host bits).
 type Network struct {
 	Network, Node, Service, Pod, NativeRouting netip.Prefix
 

@@ -6,8 +6,9 @@ import (
 )
 
 // wantNetwork is the expected layout, written out as text. Values come from
-// reference/terraform-module.md §2.2–2.3 and from working the module's
-// formulas by hand, never from the code under test.
+// the tables and worked examples of docs/terraform-parity.md ("Network
+// layout", "Fixed private addresses") and from working the module's formulas
+// by hand, never from the code under test.
 type wantNetwork struct {
 	network, node, service, pod, nativeRouting string
 	mask                                       int
@@ -29,7 +30,7 @@ func TestComputeNetwork(t *testing.T) {
 		want wantNetwork
 	}{
 		{
-			// Every row of the §2.2 table, plus §2.3 IPs.
+			// Every row of the "Network layout" tables, plus the fixed IPs.
 			name: "default /16",
 			in:   NetworkInput{Network: pfx("10.0.0.0/16")},
 			want: wantNetwork{
@@ -58,7 +59,7 @@ func TestComputeNetwork(t *testing.T) {
 			},
 		},
 		{
-			// §2.2 "/17 → node 10.0.32.0/20, svc 10.0.48.0/20, pod 10.0.64.0/18,
+			// Worked example "/17 → node 10.0.32.0/20, svc 10.0.48.0/20, pod 10.0.64.0/18,
 			// mask /26, CP 10.0.32.0/26"; the rest by hand: internal half
 			// 10.0.32.0/21 in 32 /26s, worker half 10.0.40.0/21, quarters
 			// 10.0.40.0/22 and 10.0.44.0/22, legacy = subnet 63 of 64.
@@ -76,7 +77,7 @@ func TestComputeNetwork(t *testing.T) {
 			},
 		},
 		{
-			// §2.2 "/8 → node 10.64.0.0/11, svc 10.96.0.0/12 (newbits 4,
+			// Worked example "/8 → node 10.64.0.0/11, svc 10.96.0.0/12 (newbits 4,
 			// netnum 6), pod 10.128.0.0/9, mask /17"; the rest by hand.
 			name: "default /8",
 			in:   NetworkInput{Network: pfx("10.0.0.0/8")},

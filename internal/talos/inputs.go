@@ -61,9 +61,10 @@ type ClusterInputs struct {
 	PublicVIPIPv4 netip.Addr
 
 	// InlineManifests is the complete, ordered cluster.inlineManifests list of
-	// control planes (module §4.1: hcloud secret, Cilium, CCMs, ... then the
-	// user's extraInlineManifests, then RBAC/OIDC). Nil means only
-	// talos.extraInlineManifests: rendering the addons is not done here.
+	// control planes (the module's order, docs/terraform-parity.md "Addons":
+	// hcloud secret, Cilium, CCMs, ... then the user's extraInlineManifests,
+	// then RBAC/OIDC). Nil means only talos.extraInlineManifests: rendering the
+	// addons is not done here.
 	InlineManifests []config.InlineManifest
 }
 

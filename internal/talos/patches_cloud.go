@@ -5,7 +5,8 @@ import (
 )
 
 // cloudPatches are the patches talos_cloud_config_patches adds after the
-// common ones for Hetzner Cloud servers (reference §3.3): the installer,
+// common ones for Hetzner Cloud servers (docs/terraform-parity.md, "Cloud
+// patches"): the installer,
 // then the public link (LinkConfig + DHCPv4Config when there is a public
 // IPv4), then the private link (LinkConfig with MTU and extra routes +
 // DHCPv4Config). Hetzner has no DHCPv6, so there is no DHCPv6Config: the

@@ -20,7 +20,8 @@ func doc(kind string, fields map[string]any) patch {
 	return p
 }
 
-// commonPatches are talos_common_config_patches (reference §3.2): the
+// commonPatches are talos_common_config_patches (docs/terraform-parity.md,
+// "Common patches"): the
 // v1alpha1 machine/cluster settings every node shares, then the
 // multi-document patches in the module's order: VolumeConfig (STATE,
 // EPHEMERAL), ResolverConfig, TimeSyncConfig, StaticHostConfig,

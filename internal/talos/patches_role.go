@@ -32,8 +32,8 @@ func hostnamePatch(name string) patch {
 	return doc("HostnameConfig", map[string]any{"hostname": name, "auto": "off"})
 }
 
-// controlPlanePatches are the module's control-plane node patches (reference
-// §3.4): node labels/annotations/taints, kubelet reservations, Talos API
+// controlPlanePatches are the module's control-plane node patches
+// (docs/terraform-parity.md, "Control-plane patches"): node labels/annotations/taints, kubelet reservations, Talos API
 // access from kube-system, the control-plane components' settings, the
 // manifests, then HostnameConfig and the HCloudVIPConfig of the public and
 // private VIPs.
@@ -145,7 +145,8 @@ func controlPlanePatches(c *config.Cluster, f facts, in NodeInputs, p pool) ([]p
 	return out, nil
 }
 
-// workerPatches are the worker node patches (reference §3.5): pool labels
+// workerPatches are the worker node patches (docs/terraform-parity.md,
+// "Worker and autoscaler patches"): pool labels
 // with nodeid, annotations, kubelet registerWithTaints and reservations,
 // and the static hostname. Autoscaler pools get the same without nodeid
 // and without a hostname (Hetzner's name is used).

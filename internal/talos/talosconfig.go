@@ -12,7 +12,8 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 )
 
-// TalosconfigEndpoints are the talosconfig endpoints (reference §7): the
+// TalosconfigEndpoints are the talosconfig endpoints (docs/terraform-parity.md,
+// "Fixed private addresses"): the
 // control planes' private IPs under private access, else their public IPv4s
 // followed by their public IPv6s, each list in server-name order.
 func TalosconfigEndpoints(c *config.Cluster, cps []ControlPlaneNode) []string {

@@ -10,7 +10,8 @@ import (
 // UserDataLimit is the most user_data Hetzner Cloud accepts for a server.
 const UserDataLimit = 32 * 1024
 
-// UserData is the boot-time user_data of cloud servers (reference §3.6):
+// UserData is the boot-time user_data of cloud servers (docs/terraform-parity.md,
+// "Boot-time user data"):
 // for private access, the private network's LinkConfig and DHCPv4Config, so
 // that a server in maintenance mode is reachable on its private IP; for
 // public access nothing (nil): servers boot without user data and receive
