@@ -64,9 +64,9 @@ type Addon struct {
 	// render computes the module's values and objects, without the user's
 	// values; Render merges them.
 	render func(c *config.Cluster, in Inputs) (Result, error)
-	// userValues returns the cluster file's addons.<key>.values, if the
-	// addon has a chart.
-	userValues func(c *config.Cluster) map[string]any
+	// chart returns the cluster file's entry of a chart addon (its switch,
+	// chart pin and user values); nil for addons of plain objects only.
+	chart func(c *config.Cluster) *config.Addon
 	// key is the cluster-file path of the addon, for error messages.
 	key string
 }
@@ -81,8 +81,8 @@ func (a Addon) Render(c *config.Cluster, in Inputs) (Result, error) {
 		return Result{}, fmt.Errorf("%s (%s): %w", a.Name, a.key, err)
 	}
 	r.Name, r.Phase = a.Name, a.Phase
-	if r.Chart != nil && a.userValues != nil {
-		r.Values = MergeValues(r.Values, a.userValues(c))
+	if r.Chart != nil && a.chart != nil {
+		r.Values = MergeValues(r.Values, a.chart(c).Values)
 	}
 	return r, nil
 }

@@ -235,3 +235,26 @@ func normaliseAll(t *testing.T, rs []Result) any {
 	}
 	return out
 }
+
+// Every chart addon merges its own addons.<key>.values last, over a default.
+func TestEveryChartAddonMergesUserValues(t *testing.T) {
+	for _, a := range Registry() {
+		if a.chart == nil {
+			continue
+		}
+		t.Run(a.Name, func(t *testing.T) {
+			c := configtest.Load(t, configtest.Demo(), func(c *config.Cluster) {
+				c.Addons.IngressNginx.DeprecationIgnored = true
+				a.chart(c).Values = map[string]any{"fromUser": "yes", "nodeSelector": map[string]any{"pinned": "by-user"}}
+			})
+			r := render(t, a.Name, c)
+			if r.Values["fromUser"] != "yes" {
+				t.Errorf("fromUser = %v, want the user's value", r.Values["fromUser"])
+			}
+			ns, _ := r.Values["nodeSelector"].(map[string]any)
+			if ns["pinned"] != "by-user" {
+				t.Errorf("nodeSelector = %v, want the user's key merged in", ns)
+			}
+		})
+	}
+}
