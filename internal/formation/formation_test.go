@@ -59,7 +59,7 @@ func TestPrimaryNode(t *testing.T) {
 		{Name: "demo-control-2", Role: talos.RoleControlPlane},
 		{Name: "demo-control-10", Role: talos.RoleControlPlane, PublicIPv4: netip.MustParseAddr("127.0.1.9")},
 	}
-	if got := primaryNode(nodes).Name; got != "demo-control-10" {
-		t.Errorf("primary = %s, want demo-control-10", got)
+	if got, _ := Primary(nodes); got.Name != "demo-control-10" {
+		t.Errorf("primary = %s, want demo-control-10", got.Name)
 	}
 }
