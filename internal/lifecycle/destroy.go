@@ -138,8 +138,8 @@ func verifyDestroyed(ctx context.Context, s *destroyState) error {
 }
 
 // addAutoscaledServers adds the servers the cluster autoscaler created, when
-// addons.clusterAutoscaler.cleanupEnabled asks for it (module: the
-// hcloud/node-group cleanup). They carry hcloud/node-group=<cluster>-<pool>, not
+// addons.clusterAutoscaler.cleanupEnabled asks for it (the module's
+// hcloud/node-group cleanup, docs/terraform-parity.md). They carry hcloud/node-group=<cluster>-<pool>, not
 // the cluster label, so they are found with a selector of their own.
 func addAutoscaledServers(ctx context.Context, d Deps, c *config.Cluster, observed *infra.State) error {
 	if !c.Addons.ClusterAutoscaler.CleanupEnabled || len(c.AutoscalerNodepools) == 0 {
