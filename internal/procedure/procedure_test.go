@@ -5,44 +5,22 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 )
 
-// fakeClock moves only when a step advances it, so timings are exact.
+// fakeClock moves only when a step advances it, so timings are exact. The
+// runner only asks it for the time; the embedded nil Clock stands for the
+// rest, which the runner must not use.
 type fakeClock struct {
-	mu  sync.Mutex
+	clock.Clock
 	now time.Time
 }
 
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) advance(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
-
-func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	f.advance(d)
-	return ctx.Err()
-}
-
-func (f *fakeClock) After(d time.Duration) <-chan time.Time {
-	f.advance(d)
-	ch := make(chan time.Time, 1)
-	ch <- f.Now()
-	return ch
-}
-
-func (f *fakeClock) NewTicker(time.Duration) clock.Ticker { panic("not used") }
+func (f *fakeClock) Now() time.Time          { return f.now }
+func (f *fakeClock) advance(d time.Duration) { f.now = f.now.Add(d) }
 
 type state struct {
 	ran []string
