@@ -3,8 +3,12 @@
 // the primary control plane once, waits for etcd membership, the API server and
 // every node to be Ready, and hands back the talosconfig and kubeconfig.
 //
-// Every step is idempotent: a node that already runs a configuration is left alone,
-// and bootstrap answers "already done" on a formed cluster.
+// Formation is a list of named steps on a State (APISteps, then ReadySteps), so
+// that apply can run them as part of its own list and put the addons between the
+// two; Form runs them all. Every step is idempotent: a node that already runs a
+// configuration is left alone, and bootstrap answers "already done" on a formed
+// cluster. Every wait runs on Inputs.Clock, so it follows the simulator's scaled
+// time in the local world.
 package formation
 
 import (
@@ -28,7 +32,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/procedure"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/talos"
 )
 
@@ -59,6 +66,9 @@ type Inputs struct {
 	// Timeout bounds each wait (default 15 minutes).
 	Timeout  time.Duration
 	Progress io.Writer
+	// Clock paces the waits and measures their timeouts; nil means the wall
+	// clock. The local world passes the simulator's scaled clock.
+	Clock clock.Clock
 }
 
 // Result is a formed cluster's client configuration. Both hold credentials.
@@ -83,79 +93,146 @@ func (in *Inputs) defaults() {
 	if in.Progress == nil {
 		in.Progress = io.Discard
 	}
+	in.Clock = clock.OrReal(in.Clock)
 }
 
-// Form configures, bootstraps and waits for the cluster.
-func Form(ctx context.Context, in Inputs) (*Result, error) {
+// State is one formation in progress: its inputs, what each step leaves for
+// the next, and the Result the steps fill in.
+type State struct {
+	in   Inputs
+	mtls *tls.Config
+	// cps are the control planes, as the Talos configurations describe them.
+	cps []talos.ControlPlaneNode
+	// configs holds each node's machine configuration by name.
+	configs map[string][]byte
+	// running are the nodes that were configured before this run.
+	running []Node
+	// primary is the control plane that bootstraps etcd and hands out the
+	// kubeconfig.
+	primary Node
+	// api talks to the Kubernetes API once the kubeconfig is known.
+	api *kubeAPI
+	// Result is what the formation has produced so far.
+	Result Result
+}
+
+// NewState starts a formation with in; the steps of APISteps and ReadySteps
+// then run on it.
+func NewState(in Inputs) *State {
 	in.defaults()
-	c := in.Cluster
-	var cps []talos.ControlPlaneNode
+	return &State{in: in}
+}
+
+// Form configures, bootstraps and waits for the cluster: APISteps then
+// ReadySteps, run on a NewState.
+func Form(ctx context.Context, in Inputs) (*Result, error) {
+	s := NewState(in)
+	steps := append(APISteps(), ReadySteps()...)
+	if _, err := procedure.Run(ctx, procedure.Runner{Clock: s.in.Clock}, steps, s); err != nil {
+		return nil, err
+	}
+	return &s.Result, nil
+}
+
+// APISteps bring the nodes up to a Kubernetes API that answers. Every step is
+// idempotent, so a formation stopped anywhere continues when run again.
+func APISteps() []procedure.Step[State] {
+	return []procedure.Step[State]{
+		{Name: "generate configurations", Run: generateConfigs},
+		{Name: "configure nodes", Run: configureNodes},
+		{Name: "update running nodes", Run: updateRunningNodes},
+		{Name: "bootstrap", Run: bootstrapEtcd},
+		{Name: "wait for etcd", Run: waitForEtcd},
+		{Name: "get kubeconfig", Run: getKubeconfig},
+		{Name: "wait for API", Run: waitForAPI},
+	}
+}
+
+// ReadySteps wait for every node to be Ready. What must be in the cluster
+// before its nodes can become Ready (a CNI, the cloud controller manager: the
+// addons) is installed between APISteps and ReadySteps.
+func ReadySteps() []procedure.Step[State] {
+	return []procedure.Step[State]{
+		{Name: "wait for nodes", Run: waitForNodes},
+	}
+}
+
+// generateConfigs makes the talosconfig and every node's machine configuration,
+// and picks the primary control plane.
+func generateConfigs(_ context.Context, s *State) error {
+	in := s.in
+	s.cps = nil
 	for _, n := range in.Nodes {
 		if n.Role == talos.RoleControlPlane {
-			cps = append(cps, talos.ControlPlaneNode{Name: n.Name, PrivateIPv4: n.PrivateIPv4, PublicIPv4: n.PublicIPv4, PublicIPv6: n.PublicIPv6})
+			s.cps = append(s.cps, talos.ControlPlaneNode{Name: n.Name, PrivateIPv4: n.PrivateIPv4, PublicIPv4: n.PublicIPv4, PublicIPv6: n.PublicIPv6})
 		}
 	}
-	if len(cps) == 0 {
-		return nil, errors.New("no control-plane servers to form a cluster with")
+	if len(s.cps) == 0 {
+		return errors.New("no control-plane servers to form a cluster with")
 	}
-	tc, err := talos.Talosconfig(c, in.Secrets, cps)
+	tc, err := talos.Talosconfig(in.Cluster, in.Secrets, s.cps)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	tcBytes, err := talos.Marshal(tc)
-	if err != nil {
-		return nil, err
+	if s.Result.Talosconfig, err = talos.Marshal(tc); err != nil {
+		return err
 	}
-	mtls, err := clientTLS(tc)
-	if err != nil {
-		return nil, err
+	if s.mtls, err = clientTLS(tc); err != nil {
+		return err
 	}
 	ci := talos.ClusterInputs{
-		Secrets: in.Secrets, HCloudToken: in.HCloudToken, ControlPlanes: cps,
+		Secrets: in.Secrets, HCloudToken: in.HCloudToken, ControlPlanes: s.cps,
 		KubeAPILoadBalancerPublicIPv4: in.KubeAPILoadBalancerPublicIPv4, PublicVIPIPv4: in.PublicVIPIPv4,
 	}
-	res := &Result{Talosconfig: tcBytes}
-	f := &former{in: in, mtls: mtls}
+	s.configs = map[string][]byte{}
+	for _, n := range in.Nodes {
+		data, err := talos.Generate(in.Cluster, talos.NodeInputs{ClusterInputs: ci, Role: n.Role, Pool: n.Pool, ServerName: n.Name, ServerID: n.ID})
+		if err != nil {
+			return err
+		}
+		s.configs[n.Name] = data
+	}
+	s.primary, _ = Primary(in.Nodes)
+	return nil
+}
 
-	// 1. Configure every node that is still in maintenance mode, in parallel.
+// configureNew configures every node that is still in maintenance mode, in
+// parallel, and notes the ones that already run a configuration.
+func configureNodes(ctx context.Context, s *State) error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
 	)
-	configs := map[string][]byte{}
-	var running []Node // already configured before this run
-	for _, n := range in.Nodes {
-		data, err := talos.Generate(c, talos.NodeInputs{ClusterInputs: ci, Role: n.Role, Pool: n.Pool, ServerName: n.Name, ServerID: n.ID})
-		if err != nil {
-			return nil, err
-		}
-		configs[n.Name] = data
-	}
-	for _, n := range in.Nodes {
+	s.running = nil
+	for _, n := range s.in.Nodes {
 		wg.Go(func() {
-			applied, err := f.configure(ctx, n, configs[n.Name])
+			applied, err := s.configure(ctx, n, s.configs[n.Name])
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", n.Name, err))
 			}
 			if applied {
-				res.Configured = append(res.Configured, n.Name)
+				s.Result.Configured = append(s.Result.Configured, n.Name)
 			} else if err == nil {
-				running = append(running, n)
+				s.running = append(s.running, n)
 			}
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return err
 	}
-	sort.Strings(res.Configured)
+	sort.Strings(s.Result.Configured)
+	return nil
+}
 
-	// 1b. Nodes that were already running get a changed configuration one at a
-	// time, control planes first, each back before the next: a change that needs
-	// a reboot must not take several nodes down at once.
+// updateRunning gives the nodes that were already running a changed
+// configuration one at a time, control planes first, each back before the
+// next: a change that needs a reboot must not take several nodes down at once.
+func updateRunningNodes(ctx context.Context, s *State) error {
+	running := s.running
 	sort.Slice(running, func(i, j int) bool {
 		if (running[i].Role == talos.RoleControlPlane) != (running[j].Role == talos.RoleControlPlane) {
 			return running[i].Role == talos.RoleControlPlane
@@ -163,47 +240,51 @@ func Form(ctx context.Context, in Inputs) (*Result, error) {
 		return running[i].Name < running[j].Name
 	})
 	for _, n := range running {
-		updated, err := f.update(ctx, n, configs[n.Name])
+		updated, err := s.update(ctx, n, s.configs[n.Name])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", n.Name, err)
+			return fmt.Errorf("%s: %w", n.Name, err)
 		}
 		if updated {
-			res.Updated = append(res.Updated, n.Name)
+			s.Result.Updated = append(s.Result.Updated, n.Name)
 		}
 	}
+	return nil
+}
 
-	// 2. Bootstrap the primary control plane (the first by name), once.
-	primary := primaryNode(in.Nodes)
-	if res.Bootstrapped, err = f.bootstrap(ctx, primary); err != nil {
-		return nil, err
-	}
-	// 3. etcd has every control plane.
-	if err := f.waitEtcd(ctx, primary, len(cps)); err != nil {
-		return nil, err
-	}
-	// 4. The kubeconfig, pointed at the external API URL.
-	kc, err := f.kubeconfig(ctx, primary)
+func bootstrapEtcd(ctx context.Context, s *State) (err error) {
+	s.Result.Bootstrapped, err = s.bootstrap(ctx, s.primary)
+	return err
+}
+
+// waitEtcdMembers waits until etcd has every control plane.
+func waitForEtcd(ctx context.Context, s *State) error {
+	return s.waitEtcd(ctx, s.primary, len(s.cps))
+}
+
+// getKubeconfig fetches the kubeconfig from the primary and points it at the
+// external API URL.
+func getKubeconfig(ctx context.Context, s *State) error {
+	kc, err := s.kubeconfig(ctx, s.primary)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if res.Kubeconfig, err = rewriteServer(kc, in.KubeAPIURL); err != nil {
-		return nil, err
+	if s.Result.Kubeconfig, err = rewriteServer(kc, s.in.KubeAPIURL); err != nil {
+		return err
 	}
-	// 5. The API server answers and every node is Ready.
-	if err := f.waitNodesReady(ctx, res.Kubeconfig, in.Nodes); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return nil
 }
 
-type former struct {
-	in   Inputs
-	mtls *tls.Config
+func (s *State) say(format string, args ...any) {
+	fmt.Fprintf(s.in.Progress, "  "+format+"\n", args...)
 }
 
-func (f *former) say(format string, args ...any) {
-	fmt.Fprintf(f.in.Progress, "  "+format+"\n", args...)
-}
+// deadline, expired and sleep pace every wait on the formation's clock, so
+// that in the local world they follow the simulator's time.
+func (s *State) expired(deadline time.Time) bool { return s.in.Clock.Now().After(deadline) }
+
+func (s *State) deadline() time.Time { return s.in.Clock.Now().Add(s.in.Timeout) }
+
+func (s *State) sleep(ctx context.Context) error { return s.in.Clock.Sleep(ctx, s.in.PollInterval) }
 
 // clientTLS is the mTLS configuration of the talosconfig's admin certificate.
 func clientTLS(cfg *clientconfig.Config) (*tls.Config, error) {
@@ -236,8 +317,8 @@ func clientTLS(cfg *clientconfig.Config) (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS13}, nil
 }
 
-func (f *former) dial(ctx context.Context, n Node, maintenance bool) (*client.Client, error) {
-	tlsCfg := f.mtls.Clone()
+func (s *State) dial(ctx context.Context, n Node, maintenance bool) (*client.Client, error) {
+	tlsCfg := s.mtls.Clone()
 	if maintenance {
 		// The maintenance API has a self-signed certificate and no client auth;
 		// there is nothing to verify it against yet (as talosctl --insecure).
@@ -247,11 +328,11 @@ func (f *former) dial(ctx context.Context, n Node, maintenance bool) (*client.Cl
 }
 
 // probe reports whether the node answers with mTLS (configured) or in maintenance.
-func (f *former) probe(ctx context.Context, n Node) (configured, maintenance bool) {
+func (s *State) probe(ctx context.Context, n Node) (configured, maintenance bool) {
 	try := func(insecure bool) bool {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		c, err := f.dial(pctx, n, insecure)
+		c, err := s.dial(pctx, n, insecure)
 		if err != nil {
 			return false
 		}
@@ -267,27 +348,27 @@ func (f *former) probe(ctx context.Context, n Node) (configured, maintenance boo
 
 // configure pushes the node's configuration if it is in maintenance mode and waits
 // until it answers with mTLS. A node that already does is left as it is.
-func (f *former) configure(ctx context.Context, n Node, data []byte) (applied bool, err error) {
-	deadline := time.Now().Add(f.in.Timeout)
+func (s *State) configure(ctx context.Context, n Node, data []byte) (applied bool, err error) {
+	deadline := s.deadline()
 	for {
-		configured, maintenance := f.probe(ctx, n)
+		configured, maintenance := s.probe(ctx, n)
 		switch {
 		case configured:
 			return applied, nil
 		case maintenance && !applied:
-			if err := f.apply(ctx, n, data); err != nil {
+			if err := s.apply(ctx, n, data); err != nil {
 				return false, err
 			}
 			applied = true
-			f.say("✓ configuration applied to %s (%s)", n.Name, n.PublicIPv4)
+			s.say("✓ configuration applied to %s (%s)", n.Name, n.PublicIPv4)
 		}
-		if time.Now().After(deadline) {
+		if s.expired(deadline) {
 			if applied {
-				return applied, fmt.Errorf("did not come back with its configuration within %s", f.in.Timeout)
+				return applied, fmt.Errorf("did not come back with its configuration within %s", s.in.Timeout)
 			}
-			return false, fmt.Errorf("the Talos API at %s:50000 did not answer within %s (is the server running, and does the firewall allow this machine?)", n.PublicIPv4, f.in.Timeout)
+			return false, fmt.Errorf("the Talos API at %s:50000 did not answer within %s (is the server running, and does the firewall allow this machine?)", n.PublicIPv4, s.in.Timeout)
 		}
-		if err := sleep(ctx, f.in.PollInterval); err != nil {
+		if err := s.sleep(ctx); err != nil {
 			return applied, err
 		}
 	}
@@ -299,10 +380,10 @@ func (f *former) configure(ctx context.Context, n Node, data []byte) (applied bo
 // (staged_if_needing_reboot stages only what needs a reboot); a staged change is
 // followed by a reboot when talos.stagedAutomaticRebootEnabled is on. The node must
 // answer again before update returns.
-func (f *former) update(ctx context.Context, n Node, data []byte) (bool, error) {
+func (s *State) update(ctx context.Context, n Node, data []byte) (bool, error) {
 	var details string
 	var dryMode machine.ApplyConfigurationRequest_Mode
-	err := f.withClient(ctx, n, func(c *client.Client) error {
+	err := s.withClient(ctx, n, func(c *client.Client) error {
 		resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: machine.ApplyConfigurationRequest_AUTO, DryRun: true})
 		if err != nil {
 			return err
@@ -319,15 +400,15 @@ func (f *former) update(ctx context.Context, n Node, data []byte) (bool, error) 
 	if strings.Contains(details, "No changes.") {
 		return false, nil
 	}
-	want := applyModes[f.in.Cluster.Talos.ApplyMode]
-	if f.in.Cluster.Talos.ApplyMode == "staged_if_needing_reboot" {
+	want := applyModes[s.in.Cluster.Talos.ApplyMode]
+	if s.in.Cluster.Talos.ApplyMode == "staged_if_needing_reboot" {
 		want = machine.ApplyConfigurationRequest_AUTO
 		if dryMode == machine.ApplyConfigurationRequest_REBOOT {
 			want = machine.ApplyConfigurationRequest_STAGED
 		}
 	}
 	var mode machine.ApplyConfigurationRequest_Mode
-	err = f.withClient(ctx, n, func(c *client.Client) error {
+	err = s.withClient(ctx, n, func(c *client.Client) error {
 		resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: want})
 		if err == nil && len(resp.GetMessages()) > 0 {
 			mode = resp.GetMessages()[0].GetMode()
@@ -337,37 +418,37 @@ func (f *former) update(ctx context.Context, n Node, data []byte) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("apply configuration (mode %s): %w", strings.ToLower(want.String()), err)
 	}
-	f.say("✓ configuration updated on %s (%s)", n.Name, strings.ToLower(mode.String()))
+	s.say("✓ configuration updated on %s (%s)", n.Name, strings.ToLower(mode.String()))
 	if mode == machine.ApplyConfigurationRequest_STAGED {
-		if !f.in.Cluster.Talos.StagedAutomaticRebootEnabled {
-			f.say("  %s has a staged configuration; it takes effect at its next reboot", n.Name)
+		if !s.in.Cluster.Talos.StagedAutomaticRebootEnabled {
+			s.say("  %s has a staged configuration; it takes effect at its next reboot", n.Name)
 			return true, nil
 		}
-		if err := f.withClient(ctx, n, func(c *client.Client) error { return c.Reboot(ctx) }); err != nil {
+		if err := s.withClient(ctx, n, func(c *client.Client) error { return c.Reboot(ctx) }); err != nil {
 			return true, fmt.Errorf("reboot into the staged configuration: %w", err)
 		}
-		f.say("  rebooting %s into its staged configuration", n.Name)
+		s.say("  rebooting %s into its staged configuration", n.Name)
 		mode = machine.ApplyConfigurationRequest_REBOOT
 	}
-	deadline := time.Now().Add(f.in.Timeout)
+	deadline := s.deadline()
 	if mode == machine.ApplyConfigurationRequest_REBOOT {
 		// Let the node go down first, so the wait below sees it come back
 		// rather than the moment before its reboot.
-		for configured, _ := f.probe(ctx, n); configured && time.Now().Before(deadline); configured, _ = f.probe(ctx, n) {
-			if err := sleep(ctx, f.in.PollInterval); err != nil {
+		for configured, _ := s.probe(ctx, n); configured && !s.expired(deadline); configured, _ = s.probe(ctx, n) {
+			if err := s.sleep(ctx); err != nil {
 				return true, err
 			}
 		}
 	}
 	for {
-		if err := sleep(ctx, f.in.PollInterval); err != nil {
+		if err := s.sleep(ctx); err != nil {
 			return true, err
 		}
-		if configured, _ := f.probe(ctx, n); configured {
+		if configured, _ := s.probe(ctx, n); configured {
 			return true, nil
 		}
-		if time.Now().After(deadline) {
-			return true, fmt.Errorf("did not come back after its configuration change within %s", f.in.Timeout)
+		if s.expired(deadline) {
+			return true, fmt.Errorf("did not come back after its configuration change within %s", s.in.Timeout)
 		}
 	}
 }
@@ -380,8 +461,8 @@ var applyModes = map[string]machine.ApplyConfigurationRequest_Mode{
 	"staged":    machine.ApplyConfigurationRequest_STAGED,
 }
 
-func (f *former) apply(ctx context.Context, n Node, data []byte) error {
-	c, err := f.dial(ctx, n, true)
+func (s *State) apply(ctx context.Context, n Node, data []byte) error {
+	c, err := s.dial(ctx, n, true)
 	if err != nil {
 		return err
 	}
@@ -393,42 +474,43 @@ func (f *former) apply(ctx context.Context, n Node, data []byte) error {
 	return nil
 }
 
-func primaryNode(nodes []Node) Node {
+// Primary returns the primary control plane among nodes, by layout's rule
+// (the smallest server name); ok is false when there is no control plane.
+func Primary(nodes []Node) (primary Node, ok bool) {
 	var cps []Node
 	for _, n := range nodes {
 		if n.Role == talos.RoleControlPlane {
 			cps = append(cps, n)
 		}
 	}
-	sort.Slice(cps, func(i, j int) bool { return cps[i].Name < cps[j].Name })
-	return cps[0]
+	return layout.Primary(cps, func(n Node) string { return n.Name })
 }
 
 // bootstrap starts etcd on the primary; "already bootstrapped" is success.
-func (f *former) bootstrap(ctx context.Context, p Node) (bool, error) {
-	deadline := time.Now().Add(f.in.Timeout)
+func (s *State) bootstrap(ctx context.Context, p Node) (bool, error) {
+	deadline := s.deadline()
 	for {
-		err := f.withClient(ctx, p, func(c *client.Client) error {
+		err := s.withClient(ctx, p, func(c *client.Client) error {
 			return c.Bootstrap(ctx, &machine.BootstrapRequest{})
 		})
 		if err == nil {
-			f.say("✓ etcd bootstrapped on %s", p.Name)
+			s.say("✓ etcd bootstrapped on %s", p.Name)
 			return true, nil
 		}
 		if status.Code(err) == codes.AlreadyExists {
 			return false, nil // formed earlier: bootstrapping again would split etcd
 		}
-		if time.Now().After(deadline) {
+		if s.expired(deadline) {
 			return false, fmt.Errorf("bootstrap %s: %w", p.Name, err)
 		}
-		if err := sleep(ctx, f.in.PollInterval); err != nil {
+		if err := s.sleep(ctx); err != nil {
 			return false, err
 		}
 	}
 }
 
-func (f *former) withClient(ctx context.Context, n Node, fn func(*client.Client) error) error {
-	c, err := f.dial(ctx, n, false)
+func (s *State) withClient(ctx context.Context, n Node, fn func(*client.Client) error) error {
+	c, err := s.dial(ctx, n, false)
 	if err != nil {
 		return err
 	}
@@ -436,12 +518,12 @@ func (f *former) withClient(ctx context.Context, n Node, fn func(*client.Client)
 	return fn(c)
 }
 
-func (f *former) waitEtcd(ctx context.Context, p Node, want int) error {
-	deadline := time.Now().Add(f.in.Timeout)
+func (s *State) waitEtcd(ctx context.Context, p Node, want int) error {
+	deadline := s.deadline()
 	last := -1
 	for {
 		n := 0
-		err := f.withClient(ctx, p, func(c *client.Client) error {
+		err := s.withClient(ctx, p, func(c *client.Client) error {
 			resp, err := c.EtcdMemberList(ctx, &machine.EtcdMemberListRequest{})
 			if err != nil {
 				return err
@@ -452,26 +534,26 @@ func (f *former) waitEtcd(ctx context.Context, p Node, want int) error {
 			return nil
 		})
 		if err == nil && n != last {
-			f.say("  etcd has %d of %d members", n, want)
+			s.say("  etcd has %d of %d members", n, want)
 			last = n
 		}
 		if err == nil && n >= want {
 			return nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("etcd has %d of %d members after %s (last error: %v)", n, want, f.in.Timeout, err)
+		if s.expired(deadline) {
+			return fmt.Errorf("etcd has %d of %d members after %s (last error: %v)", n, want, s.in.Timeout, err)
 		}
-		if err := sleep(ctx, f.in.PollInterval); err != nil {
+		if err := s.sleep(ctx); err != nil {
 			return err
 		}
 	}
 }
 
-func (f *former) kubeconfig(ctx context.Context, p Node) ([]byte, error) {
-	deadline := time.Now().Add(f.in.Timeout)
+func (s *State) kubeconfig(ctx context.Context, p Node) ([]byte, error) {
+	deadline := s.deadline()
 	for {
 		var kc []byte
-		err := f.withClient(ctx, p, func(c *client.Client) error {
+		err := s.withClient(ctx, p, func(c *client.Client) error {
 			var err error
 			kc, err = c.Kubeconfig(ctx)
 			return err
@@ -479,22 +561,11 @@ func (f *former) kubeconfig(ctx context.Context, p Node) ([]byte, error) {
 		if err == nil {
 			return kc, nil
 		}
-		if time.Now().After(deadline) {
+		if s.expired(deadline) {
 			return nil, fmt.Errorf("get the kubeconfig from %s: %w", p.Name, err)
 		}
-		if err := sleep(ctx, f.in.PollInterval); err != nil {
+		if err := s.sleep(ctx); err != nil {
 			return nil, err
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

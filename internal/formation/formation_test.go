@@ -1,12 +1,16 @@
 package formation
 
 import (
+	"context"
+	"crypto/tls"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/talos"
 )
 
@@ -59,7 +63,44 @@ func TestPrimaryNode(t *testing.T) {
 		{Name: "demo-control-2", Role: talos.RoleControlPlane},
 		{Name: "demo-control-10", Role: talos.RoleControlPlane, PublicIPv4: netip.MustParseAddr("127.0.1.9")},
 	}
-	if got := primaryNode(nodes).Name; got != "demo-control-10" {
-		t.Errorf("primary = %s, want demo-control-10", got)
+	if got, _ := Primary(nodes); got.Name != "demo-control-10" {
+		t.Errorf("primary = %s, want demo-control-10", got.Name)
+	}
+}
+
+// sleepyClock is a clock on which every Sleep passes at once: a wait that runs
+// on it gives up after its Timeout without real time passing. The wait below
+// runs on the test's goroutine, so the clock needs no lock.
+type sleepyClock struct {
+	clock.Clock // the waits need only Now and Sleep
+	now         time.Time
+}
+
+func (c *sleepyClock) Now() time.Time { return c.now }
+
+func (c *sleepyClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.now = c.now.Add(d)
+	return ctx.Err()
+}
+
+// The waits are measured and paced on Inputs.Clock, not the wall clock: a node
+// that never answers is given up on after Timeout of the clock's time, long
+// before that much real time has passed.
+func TestWaitsRunOnTheInputsClock(t *testing.T) {
+	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &sleepyClock{now: epoch}
+	s := NewState(Inputs{Clock: c, Timeout: time.Hour, PollInterval: time.Minute})
+	s.mtls = &tls.Config{MinVersion: tls.VersionTLS13}
+	// Nothing listens on this address; a wait on the wall clock would run into
+	// the test's own deadline instead.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := Node{Name: "demo-control-1", PublicIPv4: netip.MustParseAddr("127.0.0.254")}
+	_, err := s.configure(ctx, n, nil)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 1h0m0s") {
+		t.Fatalf("err = %v, want the Talos API given up on after the clock's hour", err)
+	}
+	if slept := c.now.Sub(epoch); slept < time.Hour || slept > time.Hour+2*time.Minute {
+		t.Errorf("slept %s on the clock, want an hour in one-minute polls", slept)
 	}
 }

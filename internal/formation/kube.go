@@ -29,26 +29,73 @@ func rewriteServer(kubeconfig []byte, url string) ([]byte, error) {
 	return out, nil
 }
 
-// waitNodesReady waits until the API server lists every node, Ready.
-func (f *former) waitNodesReady(ctx context.Context, kubeconfig []byte, nodes []Node) error {
+// kubeAPI is a client of the cluster's Kubernetes API, through the
+// kubeconfig users get.
+type kubeAPI struct {
+	cs   kubernetes.Interface
+	host string
+}
+
+func newKubeAPI(kubeconfig []byte) (*kubeAPI, error) {
 	rc, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
 	if err != nil {
-		return fmt.Errorf("kubeconfig: %w", err)
+		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	rc.Timeout = 10 * time.Second
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return &kubeAPI{cs: cs, host: rc.Host}, nil
+}
+
+func (s *State) kube() (*kubeAPI, error) {
+	if s.api == nil {
+		api, err := newKubeAPI(s.Result.Kubeconfig)
+		if err != nil {
+			return nil, err
+		}
+		s.api = api
+	}
+	return s.api, nil
+}
+
+// waitAPI waits until the Kubernetes API answers through the kubeconfig.
+func waitForAPI(ctx context.Context, s *State) error {
+	api, err := s.kube()
+	if err != nil {
+		return err
+	}
+	deadline := s.deadline()
+	for {
+		_, err := api.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err == nil {
+			return nil
+		}
+		if s.expired(deadline) {
+			return fmt.Errorf("the Kubernetes API at %s did not answer within %s: %w", api.host, s.in.Timeout, err)
+		}
+		if err := s.sleep(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// waitNodesReady waits until the API server lists every node, Ready.
+func waitForNodes(ctx context.Context, s *State) error {
+	api, err := s.kube()
+	if err != nil {
+		return err
 	}
 	want := map[string]bool{}
-	for _, n := range nodes {
+	for _, n := range s.in.Nodes {
 		want[n.Name] = true
 	}
-	deadline := time.Now().Add(f.in.Timeout)
+	deadline := s.deadline()
 	last := -1
 	for {
 		ready, lastErr := 0, error(nil)
-		list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		list, err := api.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
 			lastErr = err
 		} else {
@@ -59,19 +106,19 @@ func (f *former) waitNodesReady(ctx context.Context, kubeconfig []byte, nodes []
 			}
 		}
 		if ready != last && lastErr == nil {
-			f.say("  %d of %d nodes Ready", ready, len(want))
+			s.say("  %d of %d nodes Ready", ready, len(want))
 			last = ready
 		}
 		if ready == len(want) {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if s.expired(deadline) {
 			if lastErr != nil {
-				return fmt.Errorf("the Kubernetes API at %s did not answer within %s: %w", rc.Host, f.in.Timeout, lastErr)
+				return fmt.Errorf("the Kubernetes API at %s did not answer within %s: %w", api.host, s.in.Timeout, lastErr)
 			}
-			return fmt.Errorf("%d of %d nodes Ready after %s", ready, len(want), f.in.Timeout)
+			return fmt.Errorf("%d of %d nodes Ready after %s", ready, len(want), s.in.Timeout)
 		}
-		if err := sleep(ctx, f.in.PollInterval); err != nil {
+		if err := s.sleep(ctx); err != nil {
 			return err
 		}
 	}

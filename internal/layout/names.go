@@ -120,8 +120,15 @@ func Architecture(serverType string) string {
 // and the target of health checks and Kubernetes upgrades. ok is false when
 // names is empty.
 func PrimaryServerName(names []string) (name string, ok bool) {
-	if len(names) == 0 {
-		return "", false
+	return Primary(names, func(n string) string { return n })
+}
+
+// Primary picks the primary control plane among controlPlanes, whatever type
+// describes them, by PrimaryServerName's rule on the server name that name
+// returns. ok is false when controlPlanes is empty.
+func Primary[T any](controlPlanes []T, name func(T) string) (primary T, ok bool) {
+	if len(controlPlanes) == 0 {
+		return primary, false
 	}
-	return slices.Min(names), true
+	return slices.MinFunc(controlPlanes, func(a, b T) int { return strings.Compare(name(a), name(b)) }), true
 }

@@ -19,19 +19,44 @@ import (
 )
 
 // cancelAfter cancels a context once n requests have been sent: an apply killed at
-// a precise, repeatable point (a count of requests, not a time).
+// a precise, repeatable point (a count of requests, not a time). With n = 0 it
+// only counts.
 type cancelAfter struct {
 	next   http.RoundTripper
 	n      int64
 	sent   atomic.Int64
+	fired  atomic.Bool
 	cancel context.CancelFunc
 }
 
 func (c *cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if c.sent.Add(1) == c.n {
+		c.fired.Store(true)
 		c.cancel()
 	}
 	return c.next.RoundTrip(r)
+}
+
+// applyKilledAfter runs apply on w with a client whose context is cancelled as
+// its n-th request is sent (never with n = 0), and returns apply's error and
+// the transport that counted the requests.
+func applyKilledAfter(t *testing.T, w *world, c *config.Cluster, n int64) (*cancelAfter, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	killer := &cancelAfter{next: simtest.LoopbackHTTPClient(t).Transport, n: n, cancel: cancel}
+	client, err := hetzner.New(hetzner.Options{
+		Token: w.env.Token, Endpoint: w.env.Endpoint, Clock: simworld.Clock{Sim: w.env.Sim.Clock()}, PollInterval: time.Second,
+		HTTPClient: &http.Client{Transport: killer},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	deps := w.deps
+	deps.Client = client
+	_, err = Apply(ctx, deps, c)
+	return killer, err
 }
 
 // assertConverged checks that the cloud holds exactly what the file asks for: a plan
@@ -61,34 +86,47 @@ func assertConverged(t *testing.T, w *world, c *config.Cluster) {
 
 // TestApplyKilledAnywhereConverges interrupts apply after a seeded number of requests,
 // many times over, and runs it again: every run must end with the same resources,
-// no duplicates and no orphans.
+// no duplicates and no orphans. Every kill point lies within an apply, and each
+// run must really have been interrupted, or the test would not test what it says.
 func TestApplyKilledAnywhereConverges(t *testing.T) {
+	// How many requests a full apply of this cluster takes, measured rather
+	// than assumed. The count of action polls varies by a few from run to run
+	// (and drops when the machine is slow), so the kill points stay within the
+	// first 80%.
+	ref := newWorld(t, hcloudsim.Options{})
+	refCluster := parse(t, nil)
+	ref.seed(t, refCluster)
+	counted, err := applyKilledAfter(t, ref, refCluster, 0)
+	if err != nil {
+		t.Fatalf("uninterrupted apply: %v\n%s", err, ref.out)
+	}
+	full := counted.sent.Load()
+	within := full * 4 / 5
+	t.Logf("a full apply takes %d requests; killing within the first %d", full, within)
+
 	rng := rand.New(rand.NewPCG(42, 7))
 	const points = 24
+	killed := 0
 	for i := range points {
-		// A full apply of this cluster takes about 100 requests.
-		n := int64(1 + rng.IntN(110))
+		n := 1 + rng.Int64N(within)
 		t.Run("", func(t *testing.T) {
 			w := newWorld(t, hcloudsim.Options{})
 			c := parse(t, nil)
 			w.seed(t, c)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			killer, err := hetzner.New(hetzner.Options{
-				Token: w.env.Token, Endpoint: w.env.Endpoint, Clock: simworld.Clock{Sim: w.env.Sim.Clock()}, PollInterval: time.Second,
-				HTTPClient: &http.Client{Transport: &cancelAfter{next: simtest.LoopbackHTTPClient(t).Transport, n: n, cancel: cancel}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			deps := w.deps
-			deps.Client = killer
-			_, err = Apply(ctx, deps, c)
-			killer.Close()
+			killer, err := applyKilledAfter(t, w, c, n)
 			t.Logf("point %d: killed after %d requests: %v", i, n, err != nil)
+			if !killer.fired.Load() || err == nil {
+				t.Errorf("point %d: apply was not interrupted (kill after %d requests fired: %v; apply error: %v; %d requests sent)",
+					i, n, killer.fired.Load(), err, killer.sent.Load())
+			} else {
+				killed++
+			}
 			w.apply(t, c)
 			assertConverged(t, w, c)
 		})
+	}
+	if killed != points {
+		t.Errorf("%d of %d runs were interrupted", killed, points)
 	}
 }
 

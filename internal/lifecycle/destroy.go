@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
@@ -11,6 +12,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/procedure"
 )
 
 // ErrNotConfirmed is returned when the user does not confirm a destroy.
@@ -27,63 +29,117 @@ type DestroyResult struct {
 // network or firewall the file names by ID), after confirm approves the list. It
 // ends by listing the cluster's resources again and reporting anything left.
 func Destroy(ctx context.Context, d Deps, c *config.Cluster, confirm func(summary []string) bool) (*DestroyResult, error) {
-	d = d.withSerialProgress()
-	w := d.progress()
-	d.Client.SetPhase("observe")
-	observed, err := infra.Observe(ctx, d.Client, c)
-	if err != nil {
-		return nil, err
-	}
-	if err := addAutoscaledServers(ctx, d, c, observed); err != nil {
-		return nil, err
-	}
-	desired, err := infra.Desire(c, infra.Inputs{})
-	if err != nil {
-		return nil, err
-	}
-	p := infra.DestroyPlan(observed, desired.ManagedSubnets)
-	var summary []string
-	for _, ch := range p.Changes {
-		summary = append(summary, ch.Observed.String())
-	}
-	res := &DestroyResult{}
-	if len(summary) == 0 {
-		fmt.Fprintf(w, "Nothing labelled cluster=%s exists.\n", c.Cluster.Name)
-	} else {
-		if !confirm(summary) {
-			return nil, ErrNotConfirmed
+	d = d.withDefaults()
+	s := &destroyState{d: d, c: c, w: d.progress(), confirm: confirm}
+	if _, err := procedure.Run(ctx, d.runner("destroy"), destroySteps(), s); err != nil {
+		if errors.Is(err, ErrNotConfirmed) {
+			return nil, ErrNotConfirmed // the user's answer, not a failure of a step
 		}
-		fmt.Fprintf(w, "Destroying %d resources of cluster %s...\n", len(summary), c.Cluster.Name)
-		d.Client.SetPhase("destroy")
-		ex := &infra.Executor{Client: d.Client, Reporter: &reporter{w: w}, Now: d.Now}
-		if err := ex.Apply(ctx, p, infra.FromCloud(c.Cluster.Name, c.Cluster.Domain, infra.Cloud{}), observed); err != nil {
-			return nil, fmt.Errorf("destroy stopped (run it again to continue):\n%w", err)
-		}
-		res.Deleted = summary
+		return s.result, err
 	}
-	d.Client.SetPhase("verify")
-	inv, err := d.Client.Inventory(ctx, layout.ClusterSelector(c.Cluster.Name))
+	if len(s.result.Left) > 0 {
+		return s.result, fmt.Errorf("destroy finished but these are left: %s", strings.Join(s.result.Left, ", "))
+	}
+	return s.result, nil
+}
+
+// destroyState is what destroy's steps share.
+type destroyState struct {
+	d       Deps
+	c       *config.Cluster
+	w       io.Writer
+	confirm func(summary []string) bool
+	// observed and plan are what is deleted, summary how it is shown.
+	observed *infra.State
+	plan     *infra.Plan
+	summary  []string
+	// result is filled in by verify; nil until then.
+	result *DestroyResult
+}
+
+// destroySteps is destroy, in order.
+func destroySteps() []procedure.Step[destroyState] {
+	return []procedure.Step[destroyState]{
+		{Name: "observe", Run: observeForDestroy},
+		{Name: "confirm", Run: confirmDestroy},
+		{Name: "delete", Run: deleteResources},
+		{Name: "verify", Run: verifyDestroyed},
+	}
+}
+
+// observeForDestroy finds everything of the cluster and plans its deletion.
+func observeForDestroy(ctx context.Context, s *destroyState) error {
+	s.d.Client.SetPhase("observe")
+	observed, err := infra.Observe(ctx, s.d.Client, s.c)
 	if err != nil {
-		return res, fmt.Errorf("check what is left: %w", err)
+		return err
 	}
-	left := infra.FromCloud(c.Cluster.Name, c.Cluster.Domain, infra.CloudFromInventory(inv))
+	if err := addAutoscaledServers(ctx, s.d, s.c, observed); err != nil {
+		return err
+	}
+	desired, err := infra.Desire(s.c, infra.Inputs{})
+	if err != nil {
+		return err
+	}
+	s.observed = observed
+	s.plan = infra.DestroyPlan(observed, desired.ManagedSubnets)
+	for _, ch := range s.plan.Changes {
+		s.summary = append(s.summary, ch.Observed.String())
+	}
+	return nil
+}
+
+// confirmDestroy shows the list and asks; there is nothing to ask about when
+// the list is empty.
+func confirmDestroy(_ context.Context, s *destroyState) error {
+	if len(s.summary) == 0 {
+		fmt.Fprintf(s.w, "Nothing labelled cluster=%s exists.\n", s.c.Cluster.Name)
+		return nil
+	}
+	if !s.confirm(s.summary) {
+		return ErrNotConfirmed
+	}
+	return nil
+}
+
+func deleteResources(ctx context.Context, s *destroyState) error {
+	if len(s.summary) == 0 {
+		return nil
+	}
+	fmt.Fprintf(s.w, "Destroying %d resources of cluster %s...\n", len(s.summary), s.c.Cluster.Name)
+	s.d.Client.SetPhase("destroy")
+	ex := &infra.Executor{Client: s.d.Client, Reporter: &reporter{w: s.w}, Now: s.d.Clock.Now}
+	if err := ex.Apply(ctx, s.plan, infra.FromCloud(s.c.Cluster.Name, s.c.Cluster.Domain, infra.Cloud{}), s.observed); err != nil {
+		return fmt.Errorf("run it again to continue:\n%w", err)
+	}
+	return nil
+}
+
+// verifyDestroyed lists the cluster's resources again: what is left, and the
+// snapshots destroy keeps on purpose.
+func verifyDestroyed(ctx context.Context, s *destroyState) error {
+	res := &DestroyResult{Deleted: s.summary}
+	s.result = res
+	s.d.Client.SetPhase("verify")
+	inv, err := s.d.Client.Inventory(ctx, layout.ClusterSelector(s.c.Cluster.Name))
+	if err != nil {
+		return fmt.Errorf("check what is left: %w", err)
+	}
+	left := infra.FromCloud(s.c.Cluster.Name, s.c.Cluster.Domain, infra.CloudFromInventory(inv))
 	for _, r := range left.Sorted() {
 		if r.Kind != infra.KindSubnet && !r.External {
 			res.Left = append(res.Left, r.String())
 		}
 	}
-	for _, s := range inv.Snapshots {
-		res.Kept = append(res.Kept, fmt.Sprintf("snapshot %d (%s)", s.ID, s.Description))
+	for _, snap := range inv.Snapshots {
+		res.Kept = append(res.Kept, fmt.Sprintf("snapshot %d (%s)", snap.ID, snap.Description))
 	}
-	if len(res.Left) > 0 {
-		return res, fmt.Errorf("destroy finished but these are left: %s", strings.Join(res.Left, ", "))
-	}
-	return res, nil
+	return nil
 }
 
 // addAutoscaledServers adds the servers the cluster autoscaler created, when
-// addons.clusterAutoscaler.cleanupEnabled asks for it (module: the
-// hcloud/node-group cleanup). They carry hcloud/node-group=<cluster>-<pool>, not
+// addons.clusterAutoscaler.cleanupEnabled asks for it (the module's
+// hcloud/node-group cleanup, docs/terraform-parity.md). They carry hcloud/node-group=<cluster>-<pool>, not
 // the cluster label, so they are found with a selector of their own.
 func addAutoscaledServers(ctx context.Context, d Deps, c *config.Cluster, observed *infra.State) error {
 	if !c.Addons.ClusterAutoscaler.CleanupEnabled || len(c.AutoscalerNodepools) == 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/procedure"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/talos"
 )
 
@@ -30,14 +31,46 @@ const (
 	KubeconfigFile  = "kubeconfig"
 )
 
-// form turns the servers into a Kubernetes cluster and marks it initialized.
-// observed is what the plan saw when apply changed nothing; nil means the cloud
-// changed and is read again (new servers have new addresses).
-func form(ctx context.Context, d Deps, c *config.Cluster, initialized bool, observed *infra.State) error {
-	w := d.progress()
+// clusterSteps turn the servers into a Kubernetes cluster and mark it
+// initialized: formation's steps, with the place for the addons between the
+// API coming up and the nodes becoming Ready.
+func clusterSteps() []procedure.Step[applyState] {
+	steps := []procedure.Step[applyState]{{Name: "prepare formation", Run: prepareFormation}}
+	steps = append(steps, formationSteps(formation.APISteps())...)
+	steps = append(steps, procedure.Step[applyState]{Name: "install addons", Run: installAddons})
+	steps = append(steps, formationSteps(formation.ReadySteps())...)
+	return append(steps,
+		procedure.Step[applyState]{Name: "save credentials", Run: saveCredentials},
+		procedure.Step[applyState]{Name: "state marker", Run: markInitialized},
+	)
+}
+
+// formationSteps are formation's steps on apply's state. Each is idempotent,
+// so a formation stopped anywhere continues when apply runs again, which is
+// what their errors add.
+func formationSteps(steps []procedure.Step[formation.State]) []procedure.Step[applyState] {
+	lifted := procedure.Lift(steps, func(s *applyState) *formation.State { return s.formation })
+	for i := range lifted {
+		run := lifted[i].Run
+		lifted[i].Run = func(ctx context.Context, s *applyState) error {
+			if err := run(ctx, s); err != nil {
+				return fmt.Errorf("%w (run apply again to continue)", err)
+			}
+			return nil
+		}
+	}
+	return lifted
+}
+
+// prepareFormation gathers what formation needs: the servers with their
+// addresses (read again when the infrastructure changed, as new servers have
+// new addresses) and the cluster's Talos secrets.
+func prepareFormation(ctx context.Context, s *applyState) error {
+	d, c := s.d, s.c
 	if d.StateDir == "" {
 		return errors.New("no state directory for the cluster's secrets")
 	}
+	observed := s.observed
 	if observed == nil {
 		d.Client.SetPhase("observe")
 		var err error
@@ -49,23 +82,33 @@ func form(ctx context.Context, d Deps, c *config.Cluster, initialized bool, obse
 	if len(nodes) == 0 {
 		return errors.New("no servers to form a cluster with")
 	}
-	bundle, created, err := talos.EnsureSecrets(d.StateDir, c.Cluster.Name, c.Talos.Version, initialized)
+	bundle, created, err := talos.EnsureSecrets(d.StateDir, c.Cluster.Name, c.Talos.Version, s.res.Plan.Initialized)
 	if err != nil {
 		return err
 	}
 	if created {
-		fmt.Fprintf(w, "Created the cluster's Talos secrets in %s (keep them: they cannot be recreated).\n", talos.SecretsPath(d.StateDir))
+		fmt.Fprintf(s.w, "Created the cluster's Talos secrets in %s (keep them: they cannot be recreated).\n", talos.SecretsPath(d.StateDir))
 	}
 	in.Cluster, in.Nodes, in.Secrets, in.HCloudToken = c, nodes, bundle, d.Token
-	in.Progress, in.PollInterval, in.Timeout = w, d.TalosPollInterval, d.TalosTimeout
-	fmt.Fprintf(w, "Forming the Kubernetes cluster on %d nodes...\n", len(nodes))
-	res, err := formation.Form(ctx, in)
-	if err != nil {
-		return fmt.Errorf("form the cluster (run apply again to continue): %w", err)
-	}
+	in.Progress, in.PollInterval, in.Timeout, in.Clock = s.w, d.TalosPollInterval, d.TalosTimeout, d.Clock
+	fmt.Fprintf(s.w, "Forming the Kubernetes cluster on %d nodes...\n", len(nodes))
+	s.formation, s.nodes = formation.NewState(in), len(nodes)
+	return nil
+}
+
+// installAddons is where the addons (CNI, cloud controller manager, CSI, …)
+// will be installed: the Kubernetes API answers (s.formation.Result.Kubeconfig
+// reaches it) and the nodes wait for them to become Ready. Nothing is
+// installed yet.
+func installAddons(context.Context, *applyState) error { return nil }
+
+// saveCredentials writes the talosconfig and kubeconfig to the state directory
+// and to the extra paths the cluster file names.
+func saveCredentials(_ context.Context, s *applyState) error {
+	res, c := s.formation.Result, s.c
 	files := map[string][]byte{
-		filepath.Join(d.StateDir, TalosconfigFile): res.Talosconfig,
-		filepath.Join(d.StateDir, KubeconfigFile):  res.Kubeconfig,
+		filepath.Join(s.d.StateDir, TalosconfigFile): res.Talosconfig,
+		filepath.Join(s.d.StateDir, KubeconfigFile):  res.Kubeconfig,
 	}
 	if p := c.Cluster.TalosconfigPath; p != "" {
 		files[p] = res.Talosconfig
@@ -78,14 +121,17 @@ func form(ctx context.Context, d Deps, c *config.Cluster, initialized bool, obse
 			return err
 		}
 	}
-	if !initialized {
-		d.Client.SetPhase("apply")
-		if err := createStateMarker(ctx, d.Client, c.Cluster.Name); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(w, "Cluster %s is up: %d nodes Ready. kubeconfig and talosconfig are in %s.\n", c.Cluster.Name, len(nodes), d.StateDir)
 	return nil
+}
+
+// markInitialized creates the <cluster>-state marker once the cluster is
+// formed, unless the plan found it.
+func markInitialized(ctx context.Context, s *applyState) error {
+	if s.res.Plan.Initialized {
+		return nil
+	}
+	s.d.Client.SetPhase("apply")
+	return createStateMarker(ctx, s.d.Client, s.c.Cluster.Name)
 }
 
 // formationInputs lists the cluster's servers with their roles and addresses, and
@@ -117,13 +163,7 @@ func formationInputs(c *config.Cluster, observed *infra.State) ([]formation.Node
 	if c.PublicVIPEnabled() {
 		host.PublicVIP = in.PublicVIPIPv4
 	}
-	var primary *formation.Node
-	for i := range nodes {
-		if nodes[i].Role == talos.RoleControlPlane && (primary == nil || nodes[i].Name < primary.Name) {
-			primary = &nodes[i]
-		}
-	}
-	if primary != nil {
+	if primary, ok := formation.Primary(nodes); ok {
 		host.PrimaryPublicIPv4, host.PrimaryPublicIPv6 = primary.PublicIPv4, primary.PublicIPv6
 		if l, err := c.Layout(); err == nil {
 			host.PrivateIPv4 = l.KubeAPIPrivateIPv4(c.KubeAPI.LoadBalancer.Enabled, c.ControlPlane.PrivateVIPIPv4Enabled, primary.PrivateIPv4)

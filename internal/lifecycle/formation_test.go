@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,10 +19,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
 )
 
 // TestApplyFormsACluster is the end-to-end test of cluster formation: from an empty
@@ -53,11 +56,17 @@ func TestApplyFormsACluster(t *testing.T) {
 	d.InfrastructureOnly = false
 	d.StateDir = stateDir
 	d.Token = "test-token"
-	d.TalosPollInterval = 20 * time.Millisecond
-	d.TalosTimeout = time.Minute
 	d.ImageFactory = imagetest.NewFactory(t)
 	d.RescueSSHPort = sshPort
-	d.Clock = simworld.Clock{Sim: w.env.Sim.Clock()}
+	// Every wait of apply (the image build's, Talos's and Kubernetes's) runs on
+	// the simulator's scaled time, so the pace and bound of the Talos waits are
+	// given in simulated time: 20 ms and a minute of real time.
+	d.Clock = clock.Follow(w.env.Sim.Clock(), time.Millisecond)
+	simulated := func(real time.Duration) time.Duration {
+		return time.Duration(float64(real) * w.env.Sim.Clock().Speed())
+	}
+	d.TalosPollInterval = simulated(20 * time.Millisecond)
+	d.TalosTimeout = simulated(time.Minute)
 	if _, err := Apply(ctx, d, c); err != nil {
 		t.Fatalf("apply: %v\n%s\nworld: %v", err, w.out, world.Err())
 	}
@@ -161,17 +170,16 @@ func TestApplyFormsACluster(t *testing.T) {
 	if strings.Contains(w.out.String(), "updated on demo-control") {
 		t.Errorf("control planes were touched by a worker label change:\n%s", w.out)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.Eventually(t, 10*time.Second, "node label updated", func() error {
 		n, err := cs.CoreV1().Nodes().Get(ctx, "demo-worker-2", metav1.GetOptions{})
-		if err == nil && n.Labels["tier"] == "batch" {
-			break
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node label not updated: %v %v", err, n.Labels)
+		if n.Labels["tier"] != "batch" {
+			return fmt.Errorf("labels %v", n.Labels)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 
 	if r, err := Destroy(ctx, d, c, func([]string) bool { return true }); err != nil || len(r.Left) != 0 {
 		t.Fatalf("destroy: %v %+v", err, r)
@@ -179,7 +187,7 @@ func TestApplyFormsACluster(t *testing.T) {
 }
 
 // With the kube-API load balancer and the public VIP on, the kubeconfig points at
-// the load balancer's public IP (module §7), and the cluster is reached through it.
+// the load balancer's public IP (docs/terraform-parity.md), and the cluster is reached through it.
 func TestApplyFormsAClusterBehindTheLoadBalancer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the kube-apiserver and etcd binaries (go run ./hack/testbin)")

@@ -12,10 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/formation"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/procedure"
 )
 
 // Deps are the outside world a procedure uses, passed in so tests can replace it.
@@ -23,11 +26,16 @@ type Deps struct {
 	Client *hetzner.Client
 	// Progress receives human progress lines; nil discards them.
 	Progress io.Writer
+	// Trace, when not nil, receives a line as each step of a procedure starts
+	// and ends, with its time (for debugging); nil prints none.
+	Trace io.Writer
 	// CurrentIPs returns the caller's public addresses as CIDRs for the firewall;
 	// it is called only when the cluster file asks for them.
 	CurrentIPs func(ctx context.Context, ipv4, ipv6 bool) ([]string, error)
-	// Now is the clock for elapsed times (default time.Now).
-	Now func() time.Time
+	// Clock measures elapsed times and paces every wait of a procedure: image
+	// builds, Talos and Kubernetes. nil means the wall clock; the local world
+	// passes the simulator's scaled clock.
+	Clock clock.Clock
 	// InfrastructureOnly stops apply after the Hetzner resources: no Talos
 	// configuration, no bootstrap.
 	InfrastructureOnly bool
@@ -42,15 +50,18 @@ type Deps struct {
 	ImageFactory image.Factory
 	// RescueSSHPort is the SSH port of Hetzner's rescue system (default 22).
 	RescueSSHPort int
-	// Clock paces the image builder's waits; nil means the wall clock.
-	Clock hetzner.Clock
 }
 
-func (d Deps) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
-	}
-	return time.Now()
+// withDefaults fills in the wall clock and makes Progress safe for the many
+// goroutines of one procedure.
+func (d Deps) withDefaults() Deps {
+	d.Clock = clock.OrReal(d.Clock)
+	return d.withSerialProgress()
+}
+
+// runner runs one of d's procedures.
+func (d Deps) runner(procedureName string) procedure.Runner {
+	return procedure.Runner{Procedure: procedureName, Clock: d.Clock, Trace: d.Trace}
 }
 
 func (d Deps) progress() io.Writer {
@@ -129,63 +140,118 @@ func Plan(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) {
 	return &PlanResult{Plan: infra.Diff(desired, observed), Desired: desired, Observed: observed, Snapshots: snaps}, nil
 }
 
-// Apply converges the cluster's Hetzner resources to the cluster file.
+// Apply converges the cluster's Hetzner resources to the cluster file and,
+// unless Deps.InfrastructureOnly, forms the Kubernetes cluster on them.
 func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) {
-	d = d.withSerialProgress()
-	w := d.progress()
-	start := d.now()
-	fmt.Fprintf(w, "Reading cluster %s from Hetzner Cloud...\n", c.Cluster.Name)
-	res, err := Plan(ctx, d, c)
-	if err != nil {
-		return nil, err
-	}
-	p := res.Plan
-	if err := p.Err(); err != nil {
-		return res, err
-	}
-	if missing := res.MissingSnapshots(); len(missing) > 0 && needsServerCreate(p) {
-		archs := make([]string, len(missing))
-		for i, m := range missing {
-			archs[i] = m.Arch
-		}
-		fmt.Fprintf(w, "No Talos snapshot for %s yet: building it (a few minutes)...\n", strings.Join(archs, " and "))
-		d.Client.SetPhase("image")
-		snaps, err := image.Build(ctx, image.BuildOptions{
-			Client: d.Client, Cluster: c, Factory: d.ImageFactory, Progress: w, Clock: d.Clock, SSHPort: d.RescueSSHPort,
-		})
-		if err != nil {
-			return res, err
-		}
-		res.Snapshots = snaps
-	}
-	if !p.HasChanges() {
-		fmt.Fprintln(w, "No changes: the infrastructure matches the cluster file.")
-		return res, formIfAsked(ctx, d, c, p.Initialized, res.Observed)
-	}
-	cr, up, del := p.Counts()
-	fmt.Fprintf(w, "Applying: %d to create, %d to update, %d to delete.\n", cr, up, del)
-	images := map[string]int64{}
-	for _, s := range res.Snapshots {
-		images[s.Arch] = s.ID
-	}
-	d.Client.SetPhase("apply")
-	ex := &infra.Executor{Client: d.Client, Images: images, Reporter: &reporter{w: w}, Now: d.Now}
-	if err := ex.Apply(ctx, p, res.Desired, res.Observed); err != nil {
-		return res, fmt.Errorf("apply stopped; nothing was rolled back, and running apply again continues from here:\n%w", err)
-	}
-	fmt.Fprintf(w, "Infrastructure ready after %s: %d created, %d updated, %d deleted.\n", d.now().Sub(start).Round(time.Second), cr, up, del)
-	if err := formIfAsked(ctx, d, c, p.Initialized, nil); err != nil {
-		return res, err
-	}
-	fmt.Fprintf(w, "Apply complete after %s.\n", d.now().Sub(start).Round(time.Second))
-	return res, nil
+	d = d.withDefaults()
+	s := &applyState{d: d, c: c, w: d.progress(), start: d.Clock.Now()}
+	_, err := procedure.Run(ctx, d.runner("apply"), applySteps(d), s)
+	return s.res, err
 }
 
-func formIfAsked(ctx context.Context, d Deps, c *config.Cluster, initialized bool, observed *infra.State) error {
-	if d.InfrastructureOnly {
+// applyState is what apply's steps share.
+type applyState struct {
+	d     Deps
+	c     *config.Cluster
+	w     io.Writer
+	start time.Time
+	// res is the plan that observe computed (nil until then), with the
+	// snapshots the image step built.
+	res *PlanResult
+	// changed is true when the infrastructure step changed something.
+	changed bool
+	// observed is what the cluster steps start from: the plan's view when the
+	// infrastructure did not change, nil when it must be read again.
+	observed *infra.State
+	// formation is the formation in progress, from prepare formation on, on
+	// nodes nodes.
+	formation *formation.State
+	nodes     int
+}
+
+// applySteps is apply, in order. The cluster steps are left out with
+// Deps.InfrastructureOnly.
+func applySteps(d Deps) []procedure.Step[applyState] {
+	steps := []procedure.Step[applyState]{
+		{Name: "observe", Run: observe},
+		{Name: "image", Run: buildMissingImages},
+		{Name: "infrastructure", Run: applyInfrastructure},
+	}
+	if !d.InfrastructureOnly {
+		steps = append(steps, clusterSteps()...)
+	}
+	return append(steps, procedure.Step[applyState]{Name: "report", Run: reportApply})
+}
+
+// observe reads the cluster and plans what to change; a plan with problems
+// stops apply before it writes anything.
+func observe(ctx context.Context, s *applyState) error {
+	fmt.Fprintf(s.w, "Reading cluster %s from Hetzner Cloud...\n", s.c.Cluster.Name)
+	res, err := Plan(ctx, s.d, s.c)
+	if err != nil {
+		return err
+	}
+	s.res = res
+	return res.Plan.Err()
+}
+
+// buildMissingImages builds the Talos snapshots that servers to be created
+// need and that do not exist yet.
+func buildMissingImages(ctx context.Context, s *applyState) error {
+	missing := s.res.MissingSnapshots()
+	if len(missing) == 0 || !needsServerCreate(s.res.Plan) {
 		return nil
 	}
-	return form(ctx, d, c, initialized, observed)
+	archs := make([]string, len(missing))
+	for i, m := range missing {
+		archs[i] = m.Arch
+	}
+	fmt.Fprintf(s.w, "No Talos snapshot for %s yet: building it (a few minutes)...\n", strings.Join(archs, " and "))
+	s.d.Client.SetPhase("image")
+	snaps, err := image.Build(ctx, image.BuildOptions{
+		Client: s.d.Client, Cluster: s.c, Factory: s.d.ImageFactory, Progress: s.w, Clock: s.d.Clock, SSHPort: s.d.RescueSSHPort,
+	})
+	if err != nil {
+		return err
+	}
+	s.res.Snapshots = snaps
+	return nil
+}
+
+// applyInfrastructure creates, updates and deletes the Hetzner resources the
+// plan lists.
+func applyInfrastructure(ctx context.Context, s *applyState) error {
+	p := s.res.Plan
+	if !p.HasChanges() {
+		fmt.Fprintln(s.w, "No changes: the infrastructure matches the cluster file.")
+		s.observed = s.res.Observed
+		return nil
+	}
+	cr, up, del := p.Counts()
+	fmt.Fprintf(s.w, "Applying: %d to create, %d to update, %d to delete.\n", cr, up, del)
+	images := map[string]int64{}
+	for _, snap := range s.res.Snapshots {
+		images[snap.Arch] = snap.ID
+	}
+	s.d.Client.SetPhase("apply")
+	ex := &infra.Executor{Client: s.d.Client, Images: images, Reporter: &reporter{w: s.w}, Now: s.d.Clock.Now}
+	if err := ex.Apply(ctx, p, s.res.Desired, s.res.Observed); err != nil {
+		return fmt.Errorf("nothing was rolled back, and running apply again continues from here:\n%w", err)
+	}
+	s.changed = true
+	fmt.Fprintf(s.w, "Infrastructure ready after %s: %d created, %d updated, %d deleted.\n", clock.Since(s.d.Clock, s.start).Round(time.Second), cr, up, del)
+	return nil
+}
+
+// reportApply ends apply's story.
+func reportApply(_ context.Context, s *applyState) error {
+	if s.formation != nil {
+		fmt.Fprintf(s.w, "Cluster %s is up: %d nodes Ready. kubeconfig and talosconfig are in %s.\n", s.c.Cluster.Name, s.nodes, s.d.StateDir)
+	}
+	if s.changed {
+		fmt.Fprintf(s.w, "Apply complete after %s.\n", clock.Since(s.d.Clock, s.start).Round(time.Second))
+	}
+	return nil
 }
 
 func needsServerCreate(p *infra.Plan) bool {

@@ -19,6 +19,7 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config/configtest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
@@ -26,17 +27,17 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
 
-const clusterFile = `apiVersion: hcloud-k8s.io/v1alpha1
-kind: Cluster
-cluster:
-  name: demo
-firewall:
-  apiSource: [203.0.113.0/24]
-controlPlaneNodepools:
-  - {name: control, type: cpx21, location: fsn1, count: 3}
-workerNodepools:
-  - {name: worker, type: cpx31, location: fsn1, count: 2, labels: {tier: general}}
-`
+// testCluster is the cluster these tests apply: configtest's demo cluster on
+// the cpx21 and cpx31 types.
+func testCluster() configtest.File {
+	return configtest.File{
+		Name:         "demo",
+		APISource:    "203.0.113.0/24",
+		ControlPlane: configtest.Pool{Name: "control", Type: "cpx21", Location: "fsn1", Count: 3},
+		Workers: []configtest.Pool{{Name: "worker", Type: "cpx31", Location: "fsn1", Count: 2,
+			Labels: map[string]string{"tier": "general"}}},
+	}
+}
 
 type world struct {
 	env    *simtest.Env
@@ -67,14 +68,7 @@ func newWorld(t *testing.T, opts hcloudsim.Options) *world {
 
 func parse(t *testing.T, mutate func(*config.Cluster)) *config.Cluster {
 	t.Helper()
-	c, err := config.Parse([]byte(clusterFile), "cluster.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mutate != nil {
-		mutate(c)
-	}
-	return c
+	return configtest.Load(t, testCluster(), mutate)
 }
 
 func (w *world) seed(t *testing.T, c *config.Cluster) {

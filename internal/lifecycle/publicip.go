@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 )
 
 // Public IP lookup services the module uses (firewall.tf).
@@ -45,10 +47,10 @@ func lookup(ctx context.Context, client *http.Client, url string) (netip.Addr, e
 	var last error
 	for attempt := 0; attempt < 10; attempt++ {
 		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return netip.Addr{}, ctx.Err()
-			case <-time.After(time.Second):
+			// A real service on the internet answers here, so the retry waits
+			// in real time whatever clock the procedure runs on.
+			if err := clock.Real().Sleep(ctx, time.Second); err != nil {
+				return netip.Addr{}, err
 			}
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
