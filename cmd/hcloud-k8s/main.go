@@ -12,10 +12,18 @@ import (
 )
 
 func main() {
-	// The first interrupt cancels the context so long operations can stop at a safe
-	// point; a second one kills the process as usual.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first interrupt cancels the context, with the signal as its cause, so
+	// long operations stop at a safe point and say why; after it the handler is
+	// removed and a second interrupt kills the process as usual.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		signal.Stop(sigs)
+		cancel(cli.Interrupted{Signal: s})
+	}()
 	code := cli.Execute(ctx, cli.OSEnv(), os.Args[1:])
-	stop()
+	cancel(nil)
 	os.Exit(code)
 }

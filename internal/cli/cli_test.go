@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/cluster-file.md")
+var update = flag.Bool("update", false, "rewrite docs/cluster-file.md and the golden files in testdata")
 
 type result struct {
 	code           int

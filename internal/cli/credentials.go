@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,16 +60,44 @@ func (o *options) credentials() (credentials, error) {
 
 // clusterStateDir is where a cluster's Talos secrets, talosconfig and kubeconfig live.
 func (o *options) clusterStateDir(cluster string) (string, error) {
-	if o.stateDir != "" {
-		return o.stateDir, nil
-	}
-	base := o.env.Getenv("XDG_STATE_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("find a state directory (pass --state-dir): %w", err)
+	dir := o.stateDir
+	if dir == "" {
+		base := o.env.Getenv("XDG_STATE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("find a state directory (pass --state-dir): %w", err)
+			}
+			base = filepath.Join(home, ".local", "state")
 		}
-		base = filepath.Join(home, ".local", "state")
+		dir = filepath.Join(base, "hcloud-k8s", cluster)
 	}
-	return filepath.Join(base, "hcloud-k8s", cluster), nil
+	if err := tightenStateDir(dir, o.env.Stderr); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// tightenStateDir makes an existing state directory private (0700): it holds
+// the Talos secrets and admin credentials, and a directory others can list or
+// enter exposes their names and, with a looser file, their contents. A missing
+// directory is left to the code that creates it with the right mode.
+func tightenStateDir(dir string, warn io.Writer) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("state directory %s is not a directory; pass --state-dir with a directory", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("state directory %s has mode %04o, which lets other users read the cluster's secrets, and it could not be tightened: %w", dir, perm, err)
+		}
+		fmt.Fprintf(warn, "Warning: state directory %s had mode %04o; changed it to 0700 because it holds the cluster's secrets.\n", dir, perm)
+	}
+	return nil
 }

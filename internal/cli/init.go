@@ -57,7 +57,7 @@ unless --force is given.`,
 				return fmt.Errorf("write cluster file: %w", err)
 			}
 			if o.output == outputJSON {
-				return writeJSON(cmd.OutOrStdout(), map[string]string{"file": o.file, "cluster": name})
+				return writeJSON(cmd.OutOrStdout(), kindInit, initDoc{File: o.file, Cluster: name})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s for cluster %q (3 control planes, 2 workers in %s).\nNext: edit it, then run `hcloud-k8s validate -f %s`.\n", o.file, name, location, o.file)
 			return nil
@@ -68,4 +68,10 @@ unless --force is given.`,
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
 	_ = cmd.RegisterFlagCompletionFunc("location", cobra.FixedCompletions(config.Locations, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// initDoc is init's -o json document: the file written and the cluster it names.
+type initDoc struct {
+	File    string `json:"file"`
+	Cluster string `json:"cluster"`
 }

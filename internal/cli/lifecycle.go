@@ -60,7 +60,7 @@ Exit status: 0 when the plan was computed (whether or not it has changes),
 				return err
 			}
 			if o.output == outputJSON {
-				return writeJSON(cmd.OutOrStdout(), planJSON(res))
+				return writeJSON(cmd.OutOrStdout(), kindPlan, planJSON(res))
 			}
 			return printPlan(cmd.OutOrStdout(), res)
 		},
@@ -103,7 +103,11 @@ draining and etcd member removal, which come later): apply says so and stops.`,
 			defer s.client.Close()
 			res, err := lifecycle.Apply(cmd.Context(), s.deps, s.cluster)
 			if o.output == outputJSON && res != nil {
-				if werr := writeJSON(cmd.OutOrStdout(), planJSON(res)); werr != nil && err == nil {
+				doc := applyDoc{planDoc: planJSON(res), Complete: err == nil, InfrastructureOnly: lf.infrastructureOnly}
+				if err != nil {
+					doc.Error = err.Error()
+				}
+				if werr := writeJSON(cmd.OutOrStdout(), kindApply, doc); werr != nil && err == nil {
 					err = werr
 				}
 			}
@@ -159,7 +163,7 @@ You are shown what will be deleted and asked to type the cluster name, unless
 				return err
 			}
 			if o.output == outputJSON && res != nil {
-				if werr := writeJSON(cmd.OutOrStdout(), res); werr != nil && err == nil {
+				if werr := writeJSON(cmd.OutOrStdout(), kindDestroy, newDestroyDoc(name, res, err)); werr != nil && err == nil {
 					err = werr
 				}
 			} else if res != nil && err == nil {
@@ -241,4 +245,39 @@ func newCredentialFileCommand(o *options, name, file, what, example string) *cob
 	}
 	cmd.Flags().StringVar(&write, "write", "", "write to this file (mode 0600) instead of printing")
 	return cmd
+}
+
+// applyDoc is apply's -o json document: the plan apply started from, and how
+// it ended.
+type applyDoc struct {
+	planDoc
+	// Complete is true when every step finished.
+	Complete bool `json:"complete"`
+	// InfrastructureOnly is true when apply stopped after the Hetzner resources
+	// by request (--infrastructure-only).
+	InfrastructureOnly bool `json:"infrastructureOnly"`
+	// Error is the reason apply stopped; empty when it completed.
+	Error string `json:"error,omitempty"`
+}
+
+// destroyDoc is destroy's -o json document.
+type destroyDoc struct {
+	Cluster string `json:"cluster"`
+	// Complete is true when nothing labelled with the cluster is left.
+	Complete bool     `json:"complete"`
+	Deleted  []string `json:"deleted"`
+	Left     []string `json:"left"`
+	Kept     []string `json:"kept"`
+	Error    string   `json:"error,omitempty"`
+}
+
+func newDestroyDoc(cluster string, res *lifecycle.DestroyResult, err error) destroyDoc {
+	doc := destroyDoc{
+		Cluster: cluster, Complete: err == nil && len(res.Left) == 0,
+		Deleted: orEmpty(res.Deleted), Left: orEmpty(res.Left), Kept: orEmpty(res.Kept),
+	}
+	if err != nil {
+		doc.Error = err.Error()
+	}
+	return doc
 }

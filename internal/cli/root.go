@@ -108,8 +108,12 @@ printed. HCLOUD_ENDPOINT overrides the API endpoint, as in the hcloud CLI.`,
 func Execute(ctx context.Context, env Env, args []string) int {
 	root := NewRootCommand(env)
 	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(env.Stderr, "Error:", err)
+	if cmd, err := root.ExecuteContextC(ctx); err != nil {
+		name := ""
+		if cmd != nil {
+			name = cmd.Name()
+		}
+		fmt.Fprintln(env.Stderr, "Error:", explainInterrupt(ctx, name, err))
 		return 1
 	}
 	return 0

@@ -29,7 +29,7 @@ subnets, addresses and node counts hcloud-k8s derives from it.`,
 			if err != nil {
 				var es config.Errors
 				if o.output == outputJSON && errors.As(err, &es) {
-					if werr := writeJSON(cmd.OutOrStdout(), validationReport{File: o.file, Valid: false, Errors: jsonErrors(es)}); werr != nil {
+					if werr := writeJSON(cmd.OutOrStdout(), kindValidation, validationReport{File: o.file, Valid: false, Errors: jsonErrors(es)}); werr != nil {
 						return werr
 					}
 				}
@@ -45,7 +45,7 @@ subnets, addresses and node counts hcloud-k8s derives from it.`,
 				Layout: newLayoutReport(l),
 			}
 			if o.output == outputJSON {
-				return writeJSON(cmd.OutOrStdout(), r)
+				return writeJSON(cmd.OutOrStdout(), kindValidation, r)
 			}
 			return r.print(cmd.OutOrStdout())
 		},

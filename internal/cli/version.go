@@ -48,7 +48,7 @@ func newVersionCommand(o *options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := buildVersion()
 			if o.output == outputJSON {
-				return writeJSON(cmd.OutOrStdout(), v)
+				return writeJSON(cmd.OutOrStdout(), kindVersion, v)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "hcloud-k8s %s", v.Version)

@@ -170,12 +170,80 @@ func (v *validator) network(c *Cluster) *layout.Network {
 	if !ok {
 		return nil
 	}
+	if !privateRange(in.Network) {
+		v.add("network.ipv4CIDR", "%s is not a private range; Hetzner networks must lie within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918)", in.Network)
+		return nil
+	}
 	l, err := layout.ComputeNetwork(in)
 	if err != nil {
 		v.add("network", "%v", err)
 		return nil
 	}
+	if !v.rangesApart(c, l) {
+		return nil
+	}
 	return &l
+}
+
+// rfc1918 are the ranges Hetzner accepts for a network.
+var rfc1918 = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+}
+
+func privateRange(p netip.Prefix) bool {
+	for _, r := range rfc1918 {
+		if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// rangesApart checks what Kubernetes and Cilium need of the derived ranges:
+// nodes, services and pods in separate ranges (an overlap routes a ClusterIP or
+// pod address to a node, or the other way round), and pods inside the native
+// routing range (outside it Cilium masquerades pod traffic). Each problem is
+// reported on the key the user set, or on "network" when both ranges were
+// derived from ipv4CIDR.
+func (v *validator) rangesApart(c *Cluster, l layout.Network) bool {
+	n := c.Network
+	type named struct {
+		key, set string
+		p        netip.Prefix
+	}
+	ranges := []named{
+		{"network.nodeIPv4CIDR", n.NodeIPv4CIDR, l.Node},
+		{"network.serviceIPv4CIDR", n.ServiceIPv4CIDR, l.Service},
+		{"network.podIPv4CIDR", n.PodIPv4CIDR, l.Pod},
+	}
+	ok := true
+	for i, a := range ranges {
+		for _, b := range ranges[i+1:] {
+			if !a.p.Overlaps(b.p) {
+				continue
+			}
+			key := "network"
+			switch {
+			case b.set != "":
+				key = b.key
+			case a.set != "":
+				key = a.key
+			}
+			v.add(key, "%s (%s) overlaps %s (%s); node, service and pod ranges must not share addresses", a.key, a.p, b.key, b.p)
+			ok = false
+		}
+	}
+	if nr := l.NativeRouting; nr.IsValid() && l.Pod.IsValid() && !(nr.Bits() <= l.Pod.Bits() && nr.Contains(l.Pod.Addr())) {
+		key := "network.nativeRoutingIPv4CIDR"
+		if n.NativeRoutingIPv4CIDR == "" && n.PodIPv4CIDR != "" {
+			key = "network.podIPv4CIDR"
+		}
+		v.add(key, "pod range %s is not inside the native routing range %s; Cilium routes pods natively only inside it", l.Pod, nr)
+		ok = false
+	}
+	return ok
 }
 
 func (v *validator) cidrList(path string, list []string) {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
-
-	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 )
 
 // maxBackoffFactor caps Retry's delay at this many poll intervals (30 s
@@ -40,11 +38,8 @@ func (c *Client) Retry(ctx context.Context, op string, fn func(ctx context.Conte
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		if !retryable(class) {
-			return describe(op, class, err)
-		}
-		if attempt >= c.opts.MaxRetries {
-			return fmt.Errorf("%s: still failing after %d attempts: %w", op, attempt+1, err)
+		if !retryable(class) || attempt >= c.opts.MaxRetries {
+			return explain(op, class, attempt+1, err)
 		}
 		if serr := c.clock.Sleep(ctx, backoff(c.opts.PollInterval, attempt)); serr != nil {
 			return fmt.Errorf("%s: %w (last error: %w)", op, serr, err)
@@ -63,23 +58,4 @@ func backoff(base time.Duration, attempt int) time.Duration {
 		return d
 	}
 	return half + rand.N(half+1)
-}
-
-// describe wraps a non-retryable error with what the user can do about it.
-func describe(op string, class Class, err error) error {
-	switch class {
-	case ClassUnavailable:
-		if hcloud.IsError(err, hcloud.ErrorCodeResourceLimitExceeded, "server_limit_exceeded") {
-			return fmt.Errorf("%s: project limit reached; delete unused resources or ask Hetzner to raise the limit: %w", op, err)
-		}
-		return fmt.Errorf("%s: Hetzner has no capacity for this right now; try another location or server type, or later: %w", op, err)
-	case ClassUniqueness:
-		return fmt.Errorf("%s: name already in use: %w", op, err)
-	case ClassProtected:
-		return fmt.Errorf("%s: resource is protected; disable its protection first: %w", op, err)
-	case ClassAuth:
-		return fmt.Errorf("%s: check that HCLOUD_TOKEN is valid and has read & write permission: %w", op, err)
-	default:
-		return fmt.Errorf("%s: %w", op, err)
-	}
 }
