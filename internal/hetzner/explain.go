@@ -22,7 +22,8 @@ type Error struct {
 	// What says what happened, in words; "" when the API's message says it.
 	What string
 	// Advice says what to do; "" when there is nothing better than the API's
-	// message.
+	// message. It never says "run it again": the procedure that ran the
+	// operation says that, once, when Rerun allows.
 	Advice string
 	// Rerun is true when running the command again can succeed without any
 	// change by the user (a lock that outlasted the retries, a flaky API).
@@ -114,14 +115,14 @@ func explain(op string, class Class, attempts int, err error) error {
 		e.Advice = "turn its protection off first"
 	case ClassLocked:
 		e.What = fmt.Sprintf("still failing after %d attempts: the resource stayed locked by another action", attempts)
-		e.Advice = "wait for that action to finish, then run the command again"
+		e.Advice = "wait for that action to finish"
 		e.Rerun = true
 	case ClassTransient, ClassConflict:
 		e.What = fmt.Sprintf("still failing after %d attempts", attempts)
 		e.Rerun = true
 	case ClassRateLimited:
 		e.What = "the API rate limit is used up"
-		e.Advice = "wait an hour or let other users of the project's token pause, then run the command again"
+		e.Advice = "the budget refills within the hour; other users of the project's tokens draw on it too"
 		e.Rerun = true
 	case ClassInvalid:
 		// The API's message ("invalid user_data") is the explanation.

@@ -41,7 +41,7 @@ func TestExplainedMessages(t *testing.T) {
 			errs: []error{apiError(hcloud.ErrorCodeLocked, "server is locked"), apiError(hcloud.ErrorCodeLocked, "server is locked"),
 				apiError(hcloud.ErrorCodeLocked, "server is locked"), apiError(hcloud.ErrorCodeLocked, "server is locked")},
 			want: `create server demo-worker-1 (cpx32 in fsn1): still failing after 4 attempts: the resource stayed locked by another action (Hetzner: "server is locked", locked); ` +
-				"wait for that action to finish, then run the command again",
+				"wait for that action to finish",
 			wantRerun: true,
 		},
 	}

@@ -35,7 +35,7 @@ func Destroy(ctx context.Context, d Deps, c *config.Cluster, confirm func(summar
 		if errors.Is(err, ErrNotConfirmed) {
 			return nil, ErrNotConfirmed // the user's answer, not a failure of a step
 		}
-		return s.result, err
+		return s.result, withResumeHint("destroy", "Nothing was restored", err)
 	}
 	if len(s.result.Left) > 0 {
 		return s.result, fmt.Errorf("destroy finished but these are left: %s", strings.Join(s.result.Left, ", "))
@@ -110,7 +110,7 @@ func deleteResources(ctx context.Context, s *destroyState) error {
 	s.d.Client.SetPhase("destroy")
 	ex := &infra.Executor{Client: s.d.Client, Reporter: &reporter{w: s.w}, Now: s.d.Clock.Now}
 	if err := ex.Apply(ctx, s.plan, infra.FromCloud(s.c.Cluster.Name, s.c.Cluster.Domain, infra.Cloud{}), s.observed); err != nil {
-		return fmt.Errorf("run it again to continue:\n%w", err)
+		return err
 	}
 	return nil
 }

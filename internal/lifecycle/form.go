@@ -46,20 +46,9 @@ func clusterSteps() []procedure.Step[applyState] {
 }
 
 // formationSteps are formation's steps on apply's state. Each is idempotent,
-// so a formation stopped anywhere continues when apply runs again, which is
-// what their errors add.
+// so a formation stopped anywhere continues when apply runs again.
 func formationSteps(steps []procedure.Step[formation.State]) []procedure.Step[applyState] {
-	lifted := procedure.Lift(steps, func(s *applyState) *formation.State { return s.formation })
-	for i := range lifted {
-		run := lifted[i].Run
-		lifted[i].Run = func(ctx context.Context, s *applyState) error {
-			if err := run(ctx, s); err != nil {
-				return fmt.Errorf("%w (run apply again to continue)", err)
-			}
-			return nil
-		}
-	}
-	return lifted
+	return procedure.Lift(steps, func(s *applyState) *formation.State { return s.formation })
 }
 
 // prepareFormation gathers what formation needs: the servers with their

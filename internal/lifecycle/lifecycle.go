@@ -146,7 +146,23 @@ func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) 
 	d = d.withDefaults()
 	s := &applyState{d: d, c: c, w: d.progress(), start: d.Clock.Now()}
 	_, err := procedure.Run(ctx, d.runner("apply"), applySteps(d), s)
-	return s.res, err
+	return s.res, withResumeHint("apply", "Nothing was rolled back", err)
+}
+
+// withResumeHint says once, at the top, what running the procedure again
+// does: the layers below explain the failure and never add this themselves.
+// Whether a rerun alone can help is the failure's to say (hetzner.RerunHelps):
+// it cannot for sold-out capacity, a project limit, a refused token or an
+// invalid request, and saying "run it again" there would send people in
+// circles.
+func withResumeHint(verb, nothingUndone string, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrNotConfirmed) {
+		return err
+	}
+	if hetzner.RerunHelps(err) {
+		return fmt.Errorf("%w\n%s; running %s again continues from here", err, nothingUndone, verb)
+	}
+	return fmt.Errorf("%w\n%s; once the cause is fixed, %s continues from here", err, nothingUndone, verb)
 }
 
 // applyState is what apply's steps share.
@@ -236,7 +252,7 @@ func applyInfrastructure(ctx context.Context, s *applyState) error {
 	s.d.Client.SetPhase("apply")
 	ex := &infra.Executor{Client: s.d.Client, Images: images, Reporter: &reporter{w: s.w}, Now: s.d.Clock.Now}
 	if err := ex.Apply(ctx, p, s.res.Desired, s.res.Observed); err != nil {
-		return fmt.Errorf("nothing was rolled back, and running apply again continues from here:\n%w", err)
+		return err
 	}
 	s.changed = true
 	fmt.Fprintf(s.w, "Infrastructure ready after %s: %d created, %d updated, %d deleted.\n", clock.Since(s.d.Clock, s.start).Round(time.Second), cr, up, del)
