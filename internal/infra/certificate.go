@@ -40,8 +40,6 @@ func (certificateKind) observe(s *State, c *Cloud) {
 	}
 }
 
-func (certificateKind) compare(*comparison, *Resource, *Resource) {}
-
 // stateMarker is the desired state marker of cluster.
 func stateMarker(cluster string) *Resource {
 	return &Resource{Kind: KindCertificate, Name: layout.StateCertificateName(cluster), Labels: layout.StateCertificateLabels(cluster), Certificate: &CertificateSpec{}}
@@ -94,8 +92,7 @@ func selfSigned(commonName string, now time.Time) (certPEM, keyPEM []byte, err e
 }
 
 func (certificateKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Action, error) {
-	_, err := r.api().Certificate.Delete(ctx, &hcloud.Certificate{ID: o.ID})
-	return nil, err
+	return noAction(r.api().Certificate.Delete(ctx, &hcloud.Certificate{ID: o.ID}))
 }
 
 // MarkInitialized uploads the <cluster>-state marker once the cluster has been

@@ -39,14 +39,12 @@ func (c *comparison) protection(want bool) {
 		return
 	}
 	p, _ := c.ops.(protector)
-	c.update("protection", c.o.Protected, want, func(ctx context.Context, t *target) error {
+	c.update("protection", c.o.Protected, want, acting("change protection of", func(ctx context.Context, t *target) (*hcloud.Action, error) {
 		if p == nil {
-			return fmt.Errorf("a %s has no protection", c.d.Kind)
+			return nil, fmt.Errorf("a %s has no protection", c.d.Kind)
 		}
-		return t.act(ctx, "change protection of", func(ctx context.Context) (*hcloud.Action, error) {
-			return p.protect(ctx, t.api(), t.id, want)
-		})
-	})
+		return p.protect(ctx, t.api(), t.id, want)
+	}))
 }
 
 // ptr checks the reverse DNS of one public address. A template set in the file must
@@ -61,14 +59,12 @@ func (c *comparison) ptr(tmpl string, addr netip.Addr, ptrs map[netip.Addr]strin
 	}
 	p, _ := c.ops.(pointerSetter)
 	ip := addr.String()
-	c.update("dnsPtr "+ip, ptrs[addr], want, func(ctx context.Context, t *target) error {
+	c.update("dnsPtr "+ip, ptrs[addr], want, acting("set reverse DNS of", func(ctx context.Context, t *target) (*hcloud.Action, error) {
 		if p == nil {
-			return fmt.Errorf("reverse DNS of a %s is not supported", c.d.Kind)
+			return nil, fmt.Errorf("reverse DNS of a %s is not supported", c.d.Kind)
 		}
-		return t.act(ctx, "set reverse DNS of", func(ctx context.Context) (*hcloud.Action, error) {
-			return p.setPTR(ctx, t.api(), t.id, ip, want)
-		})
-	})
+		return p.setPTR(ctx, t.api(), t.id, ip, want)
+	}))
 }
 
 // compare produces the change for a resource that exists: labels the same way for
@@ -80,8 +76,8 @@ func compare(desired *State, d, o *Resource, p *Plan) Change {
 	if len(missing) > 0 || !maps.Equal(d.Labels, o.Labels) {
 		c.update("labels", labelString(o.Labels), labelString(d.Labels), setLabels(d))
 	}
-	if c.ops != nil {
-		c.ops.compare(c, d, o)
+	if cmp, ok := c.ops.(comparer); ok {
+		cmp.compare(c, d, o)
 	}
 	p.Problems = append(p.Problems, c.problems...)
 	ch.Updates = c.updates

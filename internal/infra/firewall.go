@@ -54,18 +54,24 @@ func (firewallKind) observe(s *State, c *Cloud) {
 	}
 }
 
+func (firewallKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
+	return getByName(ctx, api.Firewall.GetByName, name, &c.Firewalls)
+}
+
 func (firewallKind) compare(c *comparison, d, o *Resource) {
 	if rulesEqual(d.Firewall.Rules, o.Firewall.Rules) {
 		return
 	}
 	rules := hcloudRules(d.Firewall.Rules)
-	c.update("rules", fmt.Sprintf("%d rules", len(o.Firewall.Rules)), describeRules(d.Firewall.Rules), func(ctx context.Context, t *target) error {
-		return t.call(ctx, "set rules of", func(ctx context.Context) error {
-			as, _, err := t.api().Firewall.SetRules(ctx, &hcloud.Firewall{ID: t.id}, hcloud.FirewallSetRulesOpts{Rules: rules})
-			t.waitLater(as...)
-			return err
-		})
-	})
+	c.update("rules", fmt.Sprintf("%d rules", len(o.Firewall.Rules)), describeRules(d.Firewall.Rules), plain("set rules of", func(ctx context.Context, t *target) error {
+		as, _, err := t.api().Firewall.SetRules(ctx, &hcloud.Firewall{ID: t.id}, hcloud.FirewallSetRulesOpts{Rules: rules})
+		t.waitLater(as...)
+		return err
+	}))
+}
+
+func (firewallKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
+	return errOf(api.Firewall.Update(ctx, &hcloud.Firewall{ID: id}, hcloud.FirewallUpdateOpts{Labels: labels}))
 }
 
 // rulesEqual compares rule sets regardless of order (Hetzner keeps its own order).
@@ -127,28 +133,14 @@ func ipNetsOf(cidrs []string) []net.IPNet {
 }
 
 func (firewallKind) create(ctx context.Context, r *run, d *Resource) error {
-	res, adopted, err := createOne(ctx, r, d, func(ctx context.Context) (hcloud.FirewallCreateResult, *hcloud.Response, error) {
-		return r.api().Firewall.Create(ctx, hcloud.FirewallCreateOpts{Name: d.Name, Labels: d.Labels, Rules: hcloudRules(d.Firewall.Rules)})
+	opts := hcloud.FirewallCreateOpts{Name: d.Name, Labels: d.Labels, Rules: hcloudRules(d.Firewall.Rules)}
+	return createOne(ctx, r, d, r.api().Firewall.Create, opts, func(res hcloud.FirewallCreateResult) error {
+		return r.created(ctx, d, res.Firewall.ID, Cloud{}, res.Actions...)
 	})
-	if adopted || err != nil {
-		return err
-	}
-	r.setID(d.Ref(), res.Firewall.ID)
-	return r.wait(ctx, res.Actions...)
 }
 
 func (firewallKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Action, error) {
-	_, err := r.api().Firewall.Delete(ctx, &hcloud.Firewall{ID: o.ID})
-	return nil, err
-}
-
-func (firewallKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
-	return getByName(ctx, api.Firewall.GetByName, name, &c.Firewalls)
-}
-
-func (firewallKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
-	_, _, err := api.Firewall.Update(ctx, &hcloud.Firewall{ID: id}, hcloud.FirewallUpdateOpts{Labels: labels})
-	return err
+	return noAction(r.api().Firewall.Delete(ctx, &hcloud.Firewall{ID: o.ID}))
 }
 
 func (firewallKind) attributes(r *Resource) map[string]any {

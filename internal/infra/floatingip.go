@@ -38,61 +38,48 @@ func (floatingIPKind) observe(s *State, c *Cloud) {
 	}
 }
 
+func (floatingIPKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
+	return getByName(ctx, api.FloatingIP.GetByName, name, &c.FloatingIPs)
+}
+
 func (floatingIPKind) compare(c *comparison, d, o *Resource) {
 	if d.FloatingIP.HomeLocation != o.FloatingIP.HomeLocation {
 		c.problem("home location is %s, the cluster file needs %s; floating IPs cannot move, delete it to have it re-created", o.FloatingIP.HomeLocation, d.FloatingIP.HomeLocation)
 	}
 	c.protection(d.FloatingIP.DeleteProtection)
 	if want := d.FloatingIP.Description; want != o.FloatingIP.Description {
-		c.update("description", o.FloatingIP.Description, want, func(ctx context.Context, t *target) error {
-			return t.call(ctx, "update floating IP", func(ctx context.Context) error {
-				_, _, err := t.api().FloatingIP.Update(ctx, &hcloud.FloatingIP{ID: t.id}, hcloud.FloatingIPUpdateOpts{Description: want})
-				return err
-			})
-		})
+		c.update("description", o.FloatingIP.Description, want, plain("update floating IP", func(ctx context.Context, t *target) error {
+			return errOf(t.api().FloatingIP.Update(ctx, &hcloud.FloatingIP{ID: t.id}, hcloud.FloatingIPUpdateOpts{Description: want}))
+		}))
 	}
+}
+
+func (floatingIPKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
+	return errOf(api.FloatingIP.Update(ctx, &hcloud.FloatingIP{ID: id}, hcloud.FloatingIPUpdateOpts{Labels: labels}))
+}
+
+func (floatingIPKind) protect(ctx context.Context, api *hcloud.Client, id int64, on bool) (*hcloud.Action, error) {
+	return actionOf(api.FloatingIP.ChangeProtection(ctx, &hcloud.FloatingIP{ID: id}, hcloud.FloatingIPChangeProtectionOpts{Delete: hcloud.Ptr(on)}))
 }
 
 func (floatingIPKind) create(ctx context.Context, r *run, d *Resource) error {
 	f := d.FloatingIP
-	res, adopted, err := createOne(ctx, r, d, func(ctx context.Context) (hcloud.FloatingIPCreateResult, *hcloud.Response, error) {
-		return r.api().FloatingIP.Create(ctx, hcloud.FloatingIPCreateOpts{
-			Type: hcloud.FloatingIPTypeIPv4, HomeLocation: &hcloud.Location{Name: f.HomeLocation},
-			Description: hcloud.Ptr(f.Description), Name: hcloud.Ptr(d.Name), Labels: d.Labels,
-		})
+	opts := hcloud.FloatingIPCreateOpts{
+		Type: hcloud.FloatingIPTypeIPv4, HomeLocation: &hcloud.Location{Name: f.HomeLocation},
+		Description: hcloud.Ptr(f.Description), Name: hcloud.Ptr(d.Name), Labels: d.Labels,
+	}
+	return createOne(ctx, r, d, r.api().FloatingIP.Create, opts, func(res hcloud.FloatingIPCreateResult) error {
+		return r.created(ctx, d, res.FloatingIP.ID, Cloud{FloatingIPs: []*hcloud.FloatingIP{res.FloatingIP}}, res.Action)
 	})
-	if adopted || err != nil {
-		return err
-	}
-	r.setID(d.Ref(), res.FloatingIP.ID)
-	if err := r.wait(ctx, res.Action); err != nil {
-		return err
-	}
-	return r.converge(ctx, d, r.observed(d, Cloud{FloatingIPs: []*hcloud.FloatingIP{res.FloatingIP}}))
 }
 
 func (floatingIPKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Action, error) {
-	_, err := r.api().FloatingIP.Delete(ctx, &hcloud.FloatingIP{ID: o.ID})
-	return nil, err
+	return noAction(r.api().FloatingIP.Delete(ctx, &hcloud.FloatingIP{ID: o.ID}))
 }
 
 // deletable: only the control plane's VIP, by its layout name.
 func (floatingIPKind) deletable(desired *State, o *Resource) bool {
 	return o.Name == layout.FloatingIPName(desired.Cluster)
-}
-
-func (floatingIPKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
-	return getByName(ctx, api.FloatingIP.GetByName, name, &c.FloatingIPs)
-}
-
-func (floatingIPKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
-	_, _, err := api.FloatingIP.Update(ctx, &hcloud.FloatingIP{ID: id}, hcloud.FloatingIPUpdateOpts{Labels: labels})
-	return err
-}
-
-func (floatingIPKind) protect(ctx context.Context, api *hcloud.Client, id int64, on bool) (*hcloud.Action, error) {
-	a, _, err := api.FloatingIP.ChangeProtection(ctx, &hcloud.FloatingIP{ID: id}, hcloud.FloatingIPChangeProtectionOpts{Delete: hcloud.Ptr(on)})
-	return a, err
 }
 
 func (floatingIPKind) attributes(r *Resource) map[string]any {

@@ -20,9 +20,6 @@ type kindOps interface {
 	// observe adds the resources of this kind that the cloud inventory holds to s.
 	// Kinds are observed in plan order, so a kind sees those before it in s.
 	observe(s *State, c *Cloud)
-	// compare records what differs between the desired d and the observed o: the
-	// updates that fix it in place and the problems that cannot be fixed.
-	compare(c *comparison, d, o *Resource)
 	// create makes d in Hetzner; a name that is taken is adopted (see run.adopt).
 	create(ctx context.Context, r *run, d *Resource) error
 	// remove sends the delete request for o; the action it returns (nil for none)
@@ -42,6 +39,13 @@ type kindInfo struct {
 	destroyAfter []Kind
 	// destroyLast puts the kind after every other one in a destroy.
 	destroyLast bool
+}
+
+// comparer records what differs between the desired d and the observed o, beyond
+// the labels every kind compares: the updates that fix it in place and the problems
+// that cannot be fixed.
+type comparer interface {
+	compare(c *comparison, d, o *Resource)
 }
 
 // finder looks a resource up by name, for adopting one whose create found the name
@@ -91,6 +95,11 @@ type deleteGuard interface {
 // cluster label.
 type destroySparer interface {
 	spareOnDestroy(s destroyScope, o *Resource) bool
+}
+
+// explainer says what a create that Hetzner refused for want of capacity means.
+type explainer interface {
+	unavailable(d *Resource, err error) error
 }
 
 // describer writes a resource for people, when "<title> <name>" says too little.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 )
 
@@ -86,10 +85,7 @@ func (loadBalancerKind) about() kindInfo {
 }
 
 func (loadBalancerKind) observe(s *State, c *Cloud) {
-	subnets := s.subnetRanges()
-	for _, lb := range c.LoadBalancers {
-		s.add(loadBalancerResource(lb, subnets))
-	}
+	observeAttached(s, c.LoadBalancers, loadBalancerResource)
 }
 
 func loadBalancerResource(lb *hcloud.LoadBalancer, subnets []netip.Prefix) *Resource {
@@ -131,27 +127,31 @@ func loadBalancerResource(lb *hcloud.LoadBalancer, subnets []netip.Prefix) *Reso
 	return &Resource{Kind: KindLoadBalancer, Name: lb.Name, ID: lb.ID, Labels: lb.Labels, Protected: lb.Protection.Delete, LoadBalancer: spec}
 }
 
+func (loadBalancerKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
+	return getByName(ctx, api.LoadBalancer.GetByName, name, &c.LoadBalancers)
+}
+
 func (loadBalancerKind) compare(c *comparison, d, o *Resource) {
 	dl, ol := d.LoadBalancer, o.LoadBalancer
 	if dl.Location != ol.Location {
 		c.problem("location is %s, the cluster file says %s; load balancers cannot move", ol.Location, dl.Location)
 	}
 	if dl.Type != ol.Type {
-		c.update("type", ol.Type, dl.Type, lbAction("change type of", func(ctx context.Context, t *target, lb *hcloud.LoadBalancer) (*hcloud.Action, *hcloud.Response, error) {
-			return t.api().LoadBalancer.ChangeType(ctx, lb, hcloud.LoadBalancerChangeTypeOpts{LoadBalancerType: &hcloud.LoadBalancerType{Name: dl.Type}})
+		c.update("type", ol.Type, dl.Type, acting("change type of", func(ctx context.Context, t *target) (*hcloud.Action, error) {
+			return actionOf(t.api().LoadBalancer.ChangeType(ctx, lbOf(t), hcloud.LoadBalancerChangeTypeOpts{LoadBalancerType: &hcloud.LoadBalancerType{Name: dl.Type}}))
 		}))
 	}
 	if dl.Algorithm != ol.Algorithm {
-		c.update("algorithm", ol.Algorithm, dl.Algorithm, lbAction("change algorithm of", func(ctx context.Context, t *target, lb *hcloud.LoadBalancer) (*hcloud.Action, *hcloud.Response, error) {
-			return t.api().LoadBalancer.ChangeAlgorithm(ctx, lb, hcloud.LoadBalancerChangeAlgorithmOpts{Type: hcloud.LoadBalancerAlgorithmType(dl.Algorithm)})
+		c.update("algorithm", ol.Algorithm, dl.Algorithm, acting("change algorithm of", func(ctx context.Context, t *target) (*hcloud.Action, error) {
+			return actionOf(t.api().LoadBalancer.ChangeAlgorithm(ctx, lbOf(t), hcloud.LoadBalancerChangeAlgorithmOpts{Type: hcloud.LoadBalancerAlgorithmType(dl.Algorithm)}))
 		}))
 	}
 	if dl.PublicInterface != ol.PublicInterface {
-		c.update("publicInterface", ol.PublicInterface, dl.PublicInterface, lbAction("change public interface of", func(ctx context.Context, t *target, lb *hcloud.LoadBalancer) (*hcloud.Action, *hcloud.Response, error) {
+		c.update("publicInterface", ol.PublicInterface, dl.PublicInterface, acting("change public interface of", func(ctx context.Context, t *target) (*hcloud.Action, error) {
 			if dl.PublicInterface {
-				return t.api().LoadBalancer.EnablePublicInterface(ctx, lb)
+				return actionOf(t.api().LoadBalancer.EnablePublicInterface(ctx, lbOf(t)))
 			}
-			return t.api().LoadBalancer.DisablePublicInterface(ctx, lb)
+			return actionOf(t.api().LoadBalancer.DisablePublicInterface(ctx, lbOf(t)))
 		}))
 	}
 	c.protection(dl.DeleteProtection)
@@ -178,23 +178,28 @@ func (loadBalancerKind) compare(c *comparison, d, o *Resource) {
 	c.ptr(dl.RDNSIPv6, ol.PublicIPv6Addr, ol.PTR, pool, dl.Role)
 }
 
-// lbAction is an update made by one load balancer action.
-func lbAction(op string, fn func(ctx context.Context, t *target, lb *hcloud.LoadBalancer) (*hcloud.Action, *hcloud.Response, error)) applyFunc {
-	return func(ctx context.Context, t *target) error {
-		return t.act(ctx, op, func(ctx context.Context) (*hcloud.Action, error) {
-			a, _, err := fn(ctx, t, &hcloud.LoadBalancer{ID: t.id})
-			return a, err
-		})
-	}
+func (loadBalancerKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
+	return errOf(api.LoadBalancer.Update(ctx, &hcloud.LoadBalancer{ID: id}, hcloud.LoadBalancerUpdateOpts{Labels: labels}))
 }
+
+func (loadBalancerKind) protect(ctx context.Context, api *hcloud.Client, id int64, on bool) (*hcloud.Action, error) {
+	return actionOf(api.LoadBalancer.ChangeProtection(ctx, &hcloud.LoadBalancer{ID: id}, hcloud.LoadBalancerChangeProtectionOpts{Delete: hcloud.Ptr(on)}))
+}
+
+func (loadBalancerKind) setPTR(ctx context.Context, api *hcloud.Client, id int64, ip, ptr string) (*hcloud.Action, error) {
+	return actionOf(api.LoadBalancer.ChangeDNSPtr(ctx, &hcloud.LoadBalancer{ID: id}, ip, hcloud.Ptr(ptr)))
+}
+
+// lbOf is the load balancer an update is about, as the API names it.
+func lbOf(t *target) *hcloud.LoadBalancer { return &hcloud.LoadBalancer{ID: t.id} }
 
 // attachLoadBalancer attaches a load balancer that is in no network at its fixed
 // address; one attached elsewhere is not moved.
 func attachLoadBalancer(dl, ol *LoadBalancerSpec) applyFunc {
-	attach := lbAction("attach to network", func(ctx context.Context, t *target, lb *hcloud.LoadBalancer) (*hcloud.Action, *hcloud.Response, error) {
-		return t.api().LoadBalancer.AttachToNetwork(ctx, lb, hcloud.LoadBalancerAttachToNetworkOpts{
+	attach := acting("attach to network", func(ctx context.Context, t *target) (*hcloud.Action, error) {
+		return actionOf(t.api().LoadBalancer.AttachToNetwork(ctx, lbOf(t), hcloud.LoadBalancerAttachToNetworkOpts{
 			Network: &hcloud.Network{ID: t.r.id(Ref{KindNetwork, dl.Network})}, IP: net.IP(dl.PrivateIP.AsSlice()),
-		})
+		}))
 	})
 	return func(ctx context.Context, t *target) error {
 		if ol.PrivateIP.IsValid() {
@@ -240,20 +245,13 @@ func (loadBalancerKind) create(ctx context.Context, r *run, d *Resource) error {
 		// targets on a load balancer that is not in a network yet, and the
 		// attachment needs its fixed address, which create cannot take.
 	}
-	res, adopted, err := createOne(ctx, r, d, func(ctx context.Context) (hcloud.LoadBalancerCreateResult, *hcloud.Response, error) {
-		return r.api().LoadBalancer.Create(ctx, opts)
+	return createOne(ctx, r, d, r.api().LoadBalancer.Create, opts, func(res hcloud.LoadBalancerCreateResult) error {
+		return r.created(ctx, d, res.LoadBalancer.ID, Cloud{LoadBalancers: []*hcloud.LoadBalancer{res.LoadBalancer}}, res.Action)
 	})
-	if !adopted && hetzner.Classify(err) == hetzner.ClassUnavailable {
-		return fmt.Errorf("Hetzner cannot create load balancer type %s in %s right now (%w)", l.Type, l.Location, err)
-	}
-	if adopted || err != nil {
-		return err
-	}
-	r.setID(d.Ref(), res.LoadBalancer.ID)
-	if err := r.wait(ctx, res.Action); err != nil {
-		return err
-	}
-	return r.converge(ctx, d, r.observed(d, Cloud{LoadBalancers: []*hcloud.LoadBalancer{res.LoadBalancer}}))
+}
+
+func (loadBalancerKind) unavailable(d *Resource, err error) error {
+	return fmt.Errorf("Hetzner cannot create load balancer type %s in %s right now (%w)", d.LoadBalancer.Type, d.LoadBalancer.Location, err)
 }
 
 func createService(svc LBService) hcloud.LoadBalancerCreateOptsService {
@@ -274,8 +272,7 @@ func createService(svc LBService) hcloud.LoadBalancerCreateOptsService {
 }
 
 func (loadBalancerKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Action, error) {
-	_, err := r.api().LoadBalancer.Delete(ctx, &hcloud.LoadBalancer{ID: o.ID})
-	return nil, err
+	return noAction(r.api().LoadBalancer.Delete(ctx, &hcloud.LoadBalancer{ID: o.ID}))
 }
 
 // deletable: the kube-API and ingress load balancers the layout makes.
@@ -293,25 +290,6 @@ func (loadBalancerKind) references(r *Resource) []Ref {
 
 func (loadBalancerKind) createReason(d *Resource) string {
 	return d.LoadBalancer.Role + " load balancer"
-}
-
-func (loadBalancerKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
-	return getByName(ctx, api.LoadBalancer.GetByName, name, &c.LoadBalancers)
-}
-
-func (loadBalancerKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
-	_, _, err := api.LoadBalancer.Update(ctx, &hcloud.LoadBalancer{ID: id}, hcloud.LoadBalancerUpdateOpts{Labels: labels})
-	return err
-}
-
-func (loadBalancerKind) protect(ctx context.Context, api *hcloud.Client, id int64, on bool) (*hcloud.Action, error) {
-	a, _, err := api.LoadBalancer.ChangeProtection(ctx, &hcloud.LoadBalancer{ID: id}, hcloud.LoadBalancerChangeProtectionOpts{Delete: hcloud.Ptr(on)})
-	return a, err
-}
-
-func (loadBalancerKind) setPTR(ctx context.Context, api *hcloud.Client, id int64, ip, ptr string) (*hcloud.Action, error) {
-	a, _, err := api.LoadBalancer.ChangeDNSPtr(ctx, &hcloud.LoadBalancer{ID: id}, ip, hcloud.Ptr(ptr))
-	return a, err
 }
 
 func (loadBalancerKind) attributes(r *Resource) map[string]any {

@@ -34,6 +34,10 @@ func (networkKind) observe(s *State, c *Cloud) {
 	}
 }
 
+func (networkKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
+	return getByName(ctx, api.Network.GetByName, name, &c.Networks)
+}
+
 // isExternalNetwork tells an existing network named by ID in the cluster file
 // (network.existingNetworkID) from the cluster's own: it has neither our name nor
 // our label.
@@ -56,13 +60,18 @@ func (networkKind) compare(c *comparison, d, o *Resource) {
 	}
 	c.protection(d.Network.DeleteProtection)
 	if want := d.Network.ExposeRoutesToVSwitch; want != o.Network.ExposeRoutesToVSwitch {
-		c.update("exposeRoutesToVSwitch", o.Network.ExposeRoutesToVSwitch, want, func(ctx context.Context, t *target) error {
-			return t.call(ctx, "update network", func(ctx context.Context) error {
-				_, _, err := t.api().Network.Update(ctx, &hcloud.Network{ID: t.id}, hcloud.NetworkUpdateOpts{ExposeRoutesToVSwitch: hcloud.Ptr(want)})
-				return err
-			})
-		})
+		c.update("exposeRoutesToVSwitch", o.Network.ExposeRoutesToVSwitch, want, plain("update network", func(ctx context.Context, t *target) error {
+			return errOf(t.api().Network.Update(ctx, &hcloud.Network{ID: t.id}, hcloud.NetworkUpdateOpts{ExposeRoutesToVSwitch: hcloud.Ptr(want)}))
+		}))
 	}
+}
+
+func (networkKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
+	return errOf(api.Network.Update(ctx, &hcloud.Network{ID: id}, hcloud.NetworkUpdateOpts{Labels: labels}))
+}
+
+func (networkKind) protect(ctx context.Context, api *hcloud.Client, id int64, on bool) (*hcloud.Action, error) {
+	return actionOf(api.Network.ChangeProtection(ctx, &hcloud.Network{ID: id}, hcloud.NetworkChangeProtectionOpts{Delete: hcloud.Ptr(on)}))
 }
 
 // create puts the subnets planned for this network into the create request: one
@@ -76,34 +85,14 @@ func (networkKind) create(ctx context.Context, r *run, d *Resource) error {
 			subnets = append(subnets, c.Ref)
 		}
 	}
-	n, adopted, err := createOne(ctx, r, d, func(ctx context.Context) (*hcloud.Network, *hcloud.Response, error) {
-		return r.api().Network.Create(ctx, opts)
+	return createOne(ctx, r, d, r.api().Network.Create, opts, func(n *hcloud.Network) error {
+		r.createdWithNetwork(subnets...)
+		return r.created(ctx, d, n.ID, Cloud{Networks: []*hcloud.Network{n}})
 	})
-	if adopted || err != nil {
-		return err
-	}
-	r.setID(d.Ref(), n.ID)
-	r.createdWithNetwork(subnets...)
-	return r.converge(ctx, d, r.observed(d, Cloud{Networks: []*hcloud.Network{n}}))
 }
 
 func (networkKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Action, error) {
-	_, err := r.api().Network.Delete(ctx, &hcloud.Network{ID: o.ID})
-	return nil, err
-}
-
-func (networkKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
-	return getByName(ctx, api.Network.GetByName, name, &c.Networks)
-}
-
-func (networkKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
-	_, _, err := api.Network.Update(ctx, &hcloud.Network{ID: id}, hcloud.NetworkUpdateOpts{Labels: labels})
-	return err
-}
-
-func (networkKind) protect(ctx context.Context, api *hcloud.Client, id int64, on bool) (*hcloud.Action, error) {
-	a, _, err := api.Network.ChangeProtection(ctx, &hcloud.Network{ID: id}, hcloud.NetworkChangeProtectionOpts{Delete: hcloud.Ptr(on)})
-	return a, err
+	return noAction(r.api().Network.Delete(ctx, &hcloud.Network{ID: o.ID}))
 }
 
 func (networkKind) attributes(r *Resource) map[string]any {

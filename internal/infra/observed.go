@@ -50,3 +50,7 @@ func canonicalCIDR(s string) string {
 	}
 	return s
 }
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}

@@ -31,37 +31,29 @@ func (placementGroupKind) observe(s *State, c *Cloud) {
 	}
 }
 
-func (placementGroupKind) compare(*comparison, *Resource, *Resource) {}
+func (placementGroupKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
+	return getByName(ctx, api.PlacementGroup.GetByName, name, &c.PlacementGroups)
+}
+
+func (placementGroupKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
+	return errOf(api.PlacementGroup.Update(ctx, &hcloud.PlacementGroup{ID: id}, hcloud.PlacementGroupUpdateOpts{Labels: labels}))
+}
 
 func (placementGroupKind) create(ctx context.Context, r *run, d *Resource) error {
-	res, adopted, err := createOne(ctx, r, d, func(ctx context.Context) (hcloud.PlacementGroupCreateResult, *hcloud.Response, error) {
-		return r.api().PlacementGroup.Create(ctx, hcloud.PlacementGroupCreateOpts{Name: d.Name, Labels: d.Labels, Type: hcloud.PlacementGroupType(d.PlacementGroup.Type)})
+	opts := hcloud.PlacementGroupCreateOpts{Name: d.Name, Labels: d.Labels, Type: hcloud.PlacementGroupType(d.PlacementGroup.Type)}
+	return createOne(ctx, r, d, r.api().PlacementGroup.Create, opts, func(res hcloud.PlacementGroupCreateResult) error {
+		return r.created(ctx, d, res.PlacementGroup.ID, Cloud{}, res.Action)
 	})
-	if adopted || err != nil {
-		return err
-	}
-	r.setID(d.Ref(), res.PlacementGroup.ID)
-	return r.wait(ctx, res.Action)
 }
 
 func (placementGroupKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Action, error) {
-	_, err := r.api().PlacementGroup.Delete(ctx, &hcloud.PlacementGroup{ID: o.ID})
-	return nil, err
+	return noAction(r.api().PlacementGroup.Delete(ctx, &hcloud.PlacementGroup{ID: o.ID}))
 }
 
 // deletable: only groups named and labelled as the layout makes them.
 func (placementGroupKind) deletable(desired *State, o *Resource) bool {
 	role := o.Labels[layout.LabelRole]
 	return strings.HasPrefix(o.Name, desired.Cluster+"-") && (role == layout.RoleWorker || role == layout.RoleControlPlane)
-}
-
-func (placementGroupKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
-	return getByName(ctx, api.PlacementGroup.GetByName, name, &c.PlacementGroups)
-}
-
-func (placementGroupKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
-	_, _, err := api.PlacementGroup.Update(ctx, &hcloud.PlacementGroup{ID: id}, hcloud.PlacementGroupUpdateOpts{Labels: labels})
-	return err
 }
 
 func (placementGroupKind) attributes(r *Resource) map[string]any {

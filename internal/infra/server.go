@@ -10,7 +10,6 @@ import (
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 )
 
@@ -56,12 +55,7 @@ func (serverKind) about() kindInfo {
 	return kindInfo{kind: KindServer, title: "server", order: 5}
 }
 
-func (serverKind) observe(s *State, c *Cloud) {
-	subnets := s.subnetRanges()
-	for _, srv := range c.Servers {
-		s.add(serverResource(srv, subnets))
-	}
-}
+func (serverKind) observe(s *State, c *Cloud) { observeAttached(s, c.Servers, serverResource) }
 
 func serverResource(srv *hcloud.Server, subnets []netip.Prefix) *Resource {
 	spec := &ServerSpec{
@@ -103,6 +97,10 @@ func serverResource(srv *hcloud.Server, subnets []netip.Prefix) *Resource {
 	return &Resource{Kind: KindServer, Name: srv.Name, ID: srv.ID, Labels: srv.Labels, Protected: srv.Protection.Delete, Server: spec}
 }
 
+func (serverKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
+	return getByName(ctx, api.Server.GetByName, name, &c.Servers)
+}
+
 func (serverKind) compare(c *comparison, d, o *Resource) {
 	ds, os := d.Server, o.Server
 	if ds.Type != os.Type {
@@ -113,34 +111,40 @@ func (serverKind) compare(c *comparison, d, o *Resource) {
 	}
 	c.protection(ds.DeleteProtection)
 	if ds.Backups != os.Backups {
-		c.update("backups", os.Backups, ds.Backups, func(ctx context.Context, t *target) error {
-			return t.act(ctx, "change backups of", func(ctx context.Context) (*hcloud.Action, error) {
-				if ds.Backups {
-					a, _, err := t.api().Server.EnableBackup(ctx, &hcloud.Server{ID: t.id}, "")
-					return a, err
-				}
-				a, _, err := t.api().Server.DisableBackup(ctx, &hcloud.Server{ID: t.id})
-				return a, err
-			})
-		})
+		c.update("backups", os.Backups, ds.Backups, acting("change backups of", func(ctx context.Context, t *target) (*hcloud.Action, error) {
+			if ds.Backups {
+				return actionOf(t.api().Server.EnableBackup(ctx, &hcloud.Server{ID: t.id}, ""))
+			}
+			return actionOf(t.api().Server.DisableBackup(ctx, &hcloud.Server{ID: t.id}))
+		}))
 	}
 	if ds.Subnet.IsValid() && !os.ActualPrivateIP.IsValid() {
 		// A run that died between create and attach leaves this behind.
-		c.update("network", "not attached", ds.Subnet, func(ctx context.Context, t *target) error {
-			return t.act(ctx, "attach to network", func(ctx context.Context) (*hcloud.Action, error) {
-				opts := hcloud.ServerAttachToNetworkOpts{Network: &hcloud.Network{ID: t.r.id(Ref{KindNetwork, layout.NetworkName(t.r.plan.Cluster)})}}
-				if ds.PrivateIP.IsValid() {
-					opts.IP = net.IP(ds.PrivateIP.AsSlice())
-				} else {
-					opts.IPRange = ipNet(ds.Subnet)
-				}
-				a, _, err := t.api().Server.AttachToNetwork(ctx, &hcloud.Server{ID: t.id}, opts)
-				return a, err
-			})
-		})
+		c.update("network", "not attached", ds.Subnet, acting("attach to network", func(ctx context.Context, t *target) (*hcloud.Action, error) {
+			opts := hcloud.ServerAttachToNetworkOpts{Network: &hcloud.Network{ID: t.r.id(Ref{KindNetwork, layout.NetworkName(t.r.plan.Cluster)})}}
+			if ds.PrivateIP.IsValid() {
+				opts.IP = net.IP(ds.PrivateIP.AsSlice())
+			} else {
+				opts.IPRange = ipNet(ds.Subnet)
+			}
+			return actionOf(t.api().Server.AttachToNetwork(ctx, &hcloud.Server{ID: t.id}, opts))
+		}))
 	}
 	c.ptr(ds.RDNSIPv4, os.PublicIPv4Addr, os.PTR, ds.Pool, ds.Role)
 	c.ptr(ds.RDNSIPv6, os.PublicIPv6Addr, os.PTR, ds.Pool, ds.Role)
+}
+
+func (serverKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
+	return errOf(api.Server.Update(ctx, &hcloud.Server{ID: id}, hcloud.ServerUpdateOpts{Labels: labels}))
+}
+
+// protect switches rebuild protection with delete protection, as the module does.
+func (serverKind) protect(ctx context.Context, api *hcloud.Client, id int64, on bool) (*hcloud.Action, error) {
+	return actionOf(api.Server.ChangeProtection(ctx, &hcloud.Server{ID: id}, hcloud.ServerChangeProtectionOpts{Delete: hcloud.Ptr(on), Rebuild: hcloud.Ptr(on)}))
+}
+
+func (serverKind) setPTR(ctx context.Context, api *hcloud.Client, id int64, ip, ptr string) (*hcloud.Action, error) {
+	return actionOf(api.Server.ChangeDNSPtr(ctx, &hcloud.Server{ID: id}, ip, hcloud.Ptr(ptr)))
 }
 
 // create boots the server from the Talos snapshot of its architecture, with the
@@ -173,21 +177,14 @@ func (serverKind) create(ctx context.Context, r *run, d *Resource) error {
 		}
 		opts.PlacementGroup = &hcloud.PlacementGroup{ID: id}
 	}
-	res, adopted, err := createOne(ctx, r, d, func(ctx context.Context) (hcloud.ServerCreateResult, *hcloud.Response, error) {
-		return r.api().Server.Create(ctx, opts)
+	return createOne(ctx, r, d, r.api().Server.Create, opts, func(res hcloud.ServerCreateResult) error {
+		// The create response predates the actions; attach, protect and set rDNS from it.
+		return r.created(ctx, d, res.Server.ID, Cloud{Servers: []*hcloud.Server{res.Server}}, append([]*hcloud.Action{res.Action}, res.NextActions...)...)
 	})
-	if !adopted && hetzner.Classify(err) == hetzner.ClassUnavailable {
-		return fmt.Errorf("Hetzner has no capacity for server type %s in %s right now (%w); try another location or type in the cluster file, or retry later", s.Type, s.Location, err)
-	}
-	if adopted || err != nil {
-		return err
-	}
-	r.setID(d.Ref(), res.Server.ID)
-	if err := r.wait(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...); err != nil {
-		return err
-	}
-	// The create response predates the actions; attach, protect and set rDNS from it.
-	return r.converge(ctx, d, r.observed(d, Cloud{Servers: []*hcloud.Server{res.Server}}))
+}
+
+func (serverKind) unavailable(d *Resource, err error) error {
+	return fmt.Errorf("Hetzner has no capacity for server type %s in %s right now (%w); try another location or type in the cluster file, or retry later", d.Server.Type, d.Server.Location, err)
 }
 
 // beforeRemove shuts a running server down first (the module's
@@ -199,7 +196,7 @@ func (serverKind) beforeRemove(ctx context.Context, r *run, o *Resource) error {
 	var a *hcloud.Action
 	if err := r.call(ctx, "shut down "+o.Name, func(ctx context.Context) error {
 		var err error
-		a, _, err = r.api().Server.Shutdown(ctx, &hcloud.Server{ID: o.ID})
+		a, err = actionOf(r.api().Server.Shutdown(ctx, &hcloud.Server{ID: o.ID}))
 		return err
 	}); err != nil {
 		return err
@@ -254,26 +251,6 @@ func (serverKind) references(r *Resource) []Ref {
 func (serverKind) createReason(d *Resource) string {
 	s := d.Server
 	return fmt.Sprintf("%s %d of pool %s (%s, %s)", s.Role, s.Index, s.Pool, s.Type, s.Location)
-}
-
-func (serverKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
-	return getByName(ctx, api.Server.GetByName, name, &c.Servers)
-}
-
-func (serverKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
-	_, _, err := api.Server.Update(ctx, &hcloud.Server{ID: id}, hcloud.ServerUpdateOpts{Labels: labels})
-	return err
-}
-
-// protect switches rebuild protection with delete protection, as the module does.
-func (serverKind) protect(ctx context.Context, api *hcloud.Client, id int64, on bool) (*hcloud.Action, error) {
-	a, _, err := api.Server.ChangeProtection(ctx, &hcloud.Server{ID: id}, hcloud.ServerChangeProtectionOpts{Delete: hcloud.Ptr(on), Rebuild: hcloud.Ptr(on)})
-	return a, err
-}
-
-func (serverKind) setPTR(ctx context.Context, api *hcloud.Client, id int64, ip, ptr string) (*hcloud.Action, error) {
-	a, _, err := api.Server.ChangeDNSPtr(ctx, &hcloud.Server{ID: id}, ip, hcloud.Ptr(ptr))
-	return a, err
 }
 
 func (serverKind) attributes(r *Resource) map[string]any {

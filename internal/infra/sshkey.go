@@ -35,35 +35,27 @@ func (sshKeyKind) observe(s *State, c *Cloud) {
 	}
 }
 
-func (sshKeyKind) compare(*comparison, *Resource, *Resource) {}
+func (sshKeyKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
+	return getByName(ctx, api.SSHKey.GetByName, name, &c.SSHKeys)
+}
+
+func (sshKeyKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
+	return errOf(api.SSHKey.Update(ctx, &hcloud.SSHKey{ID: id}, hcloud.SSHKeyUpdateOpts{Labels: labels}))
+}
 
 func (sshKeyKind) create(ctx context.Context, r *run, d *Resource) error {
 	pub, err := newSSHPublicKey()
 	if err != nil {
 		return err
 	}
-	k, adopted, err := createOne(ctx, r, d, func(ctx context.Context) (*hcloud.SSHKey, *hcloud.Response, error) {
-		return r.api().SSHKey.Create(ctx, hcloud.SSHKeyCreateOpts{Name: d.Name, PublicKey: pub, Labels: d.Labels})
+	opts := hcloud.SSHKeyCreateOpts{Name: d.Name, PublicKey: pub, Labels: d.Labels}
+	return createOne(ctx, r, d, r.api().SSHKey.Create, opts, func(k *hcloud.SSHKey) error {
+		return r.created(ctx, d, k.ID, Cloud{})
 	})
-	if adopted || err != nil {
-		return err
-	}
-	r.setID(d.Ref(), k.ID)
-	return nil
 }
 
 func (sshKeyKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Action, error) {
-	_, err := r.api().SSHKey.Delete(ctx, &hcloud.SSHKey{ID: o.ID})
-	return nil, err
-}
-
-func (sshKeyKind) find(ctx context.Context, api *hcloud.Client, name string, c *Cloud) error {
-	return getByName(ctx, api.SSHKey.GetByName, name, &c.SSHKeys)
-}
-
-func (sshKeyKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {
-	_, _, err := api.SSHKey.Update(ctx, &hcloud.SSHKey{ID: id}, hcloud.SSHKeyUpdateOpts{Labels: labels})
-	return err
+	return noAction(r.api().SSHKey.Delete(ctx, &hcloud.SSHKey{ID: o.ID}))
 }
 
 // newSSHPublicKey returns a fresh ED25519 public key in authorized_keys format, as

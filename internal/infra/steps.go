@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"slices"
 	"strings"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 )
 
@@ -39,15 +36,6 @@ func (r *run) isOurs(labels map[string]string) bool {
 	return labels[layout.LabelCluster] == r.plan.Cluster
 }
 
-// getByName appends the resource called name, if there is one, to dst.
-func getByName[T any](ctx context.Context, get func(context.Context, string) (*T, *hcloud.Response, error), name string, dst *[]*T) error {
-	v, _, err := get(ctx, name)
-	if v != nil {
-		*dst = append(*dst, v)
-	}
-	return err
-}
-
 // create makes d as its kind says.
 func (r *run) create(ctx context.Context, d *Resource) error {
 	ops := kinds.ops(d.Kind)
@@ -55,21 +43,6 @@ func (r *run) create(ctx context.Context, d *Resource) error {
 		return fmt.Errorf("creating %s is not supported", d.Kind)
 	}
 	return ops.create(ctx, r, d)
-}
-
-// createOne sends a create request for d with retries. A name that is taken means
-// an earlier run may have made the resource, so it is adopted instead: adopted is
-// then true and err is the adoption's outcome.
-func createOne[T any](ctx context.Context, r *run, d *Resource, send func(ctx context.Context) (T, *hcloud.Response, error)) (res T, adopted bool, err error) {
-	err = r.call(ctx, "create "+d.Kind.Title()+" "+d.Name, func(ctx context.Context) error {
-		var err error
-		res, _, err = send(ctx)
-		return err
-	})
-	if hetzner.Classify(err) == hetzner.ClassUniqueness {
-		return res, true, r.adopt(ctx, d)
-	}
-	return res, false, err
 }
 
 // adopt handles a create that failed because the name is taken: if the resource of
@@ -111,8 +84,4 @@ func (r *run) converge(ctx context.Context, d, o *Resource) error {
 		return nil
 	}
 	return r.update(ctx, &ch)
-}
-
-func ipNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }

@@ -51,6 +51,15 @@ func (s *State) subnetRanges() []netip.Prefix {
 	return out
 }
 
+// observeAttached adds what may be attached to one of the subnets observed so far,
+// converted by convert, which finds the subnet.
+func observeAttached[T any](s *State, items []*T, convert func(*T, []netip.Prefix) *Resource) {
+	subnets := s.subnetRanges()
+	for _, it := range items {
+		s.add(convert(it, subnets))
+	}
+}
+
 // subnetOf returns the subnet of subnets that holds ip, or the zero prefix.
 func subnetOf(subnets []netip.Prefix, ip netip.Addr) netip.Prefix {
 	var in netip.Prefix
@@ -96,8 +105,7 @@ func (subnetKind) create(ctx context.Context, r *run, d *Resource) error {
 
 func (subnetKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Action, error) {
 	netID := r.id(Ref{KindNetwork, o.Subnet.Network})
-	a, _, err := r.api().Network.DeleteSubnet(ctx, &hcloud.Network{ID: netID}, hcloud.NetworkDeleteSubnetOpts{Subnet: hcloud.NetworkSubnet{IPRange: ipNet(o.Subnet.IPRange)}})
-	return a, err
+	return actionOf(r.api().Network.DeleteSubnet(ctx, &hcloud.Network{ID: netID}, hcloud.NetworkDeleteSubnetOpts{Subnet: hcloud.NetworkSubnet{IPRange: ipNet(o.Subnet.IPRange)}}))
 }
 
 // deletable: a subnet someone added for their own servers (the module leaves the

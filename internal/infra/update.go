@@ -59,6 +59,21 @@ func (t *target) later(ctx context.Context, op string, fn func(ctx context.Conte
 // waitLater adds actions to wait for at the end.
 func (t *target) waitLater(actions ...*hcloud.Action) { t.actions = append(t.actions, actions...) }
 
+// plain is an update made by one request that starts no action; op says what it
+// does ("update network").
+func plain(op string, fn func(ctx context.Context, t *target) error) applyFunc {
+	return func(ctx context.Context, t *target) error {
+		return t.call(ctx, op, func(ctx context.Context) error { return fn(ctx, t) })
+	}
+}
+
+// acting is an update made by one request that starts an action (see target.act).
+func acting(op string, fn func(ctx context.Context, t *target) (*hcloud.Action, error)) applyFunc {
+	return func(ctx context.Context, t *target) error {
+		return t.act(ctx, op, func(ctx context.Context) (*hcloud.Action, error) { return fn(ctx, t) })
+	}
+}
+
 // update applies a change's in-place updates, each as the kind that planned it
 // said; actions left running are waited for together.
 func (r *run) update(ctx context.Context, c *Change) error {

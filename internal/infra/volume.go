@@ -36,8 +36,6 @@ func (volumeKind) observe(s *State, c *Cloud) {
 	}
 }
 
-func (volumeKind) compare(*comparison, *Resource, *Resource) {}
-
 func (volumeKind) create(context.Context, *run, *Resource) error {
 	return fmt.Errorf("creating %s is not supported", KindVolume)
 }
@@ -61,11 +59,9 @@ func (volumeKind) beforeRemove(ctx context.Context, r *run, o *Resource) error {
 }
 
 func (volumeKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Action, error) {
-	_, err := r.api().Volume.Delete(ctx, &hcloud.Volume{ID: o.ID})
-	return nil, err
+	return noAction(r.api().Volume.Delete(ctx, &hcloud.Volume{ID: o.ID}))
 }
 
 func (volumeKind) protect(ctx context.Context, api *hcloud.Client, id int64, on bool) (*hcloud.Action, error) {
-	a, _, err := api.Volume.ChangeProtection(ctx, &hcloud.Volume{ID: id}, hcloud.VolumeChangeProtectionOpts{Delete: hcloud.Ptr(on)})
-	return a, err
+	return actionOf(api.Volume.ChangeProtection(ctx, &hcloud.Volume{ID: id}, hcloud.VolumeChangeProtectionOpts{Delete: hcloud.Ptr(on)}))
 }
