@@ -13,7 +13,8 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/lifecycle"
 )
 
-// planDoc is the -o json form of a plan: stable field names for scripts.
+// planDoc is the -o json form of a plan: stable field names for scripts. The
+// attribute names inside (attributes, updates) come from each kind's table in infra.
 type planDoc struct {
 	Cluster     string         `json:"cluster"`
 	Initialized bool           `json:"initialized"`
@@ -58,7 +59,7 @@ func planJSON(res *lifecycle.PlanResult) planDoc {
 		if r == nil {
 			r = ch.Observed
 		}
-		rd := resourceDoc{Kind: string(ch.Ref.Kind), Name: ch.Ref.Name, Action: string(ch.Action), Reason: ch.Reason, Labels: r.Labels, Attributes: attributes(r), Updates: ch.Updates}
+		rd := resourceDoc{Kind: string(ch.Ref.Kind), Name: ch.Ref.Name, Action: string(ch.Action), Reason: ch.Reason, Labels: r.Labels, Attributes: r.Attributes(), Updates: ch.Updates}
 		if ch.Observed != nil {
 			rd.ID = ch.Observed.ID
 		}
@@ -75,48 +76,6 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// attributes are the key attributes of a resource, for plan output.
-func attributes(r *infra.Resource) map[string]any {
-	a := map[string]any{}
-	switch {
-	case r.Network != nil:
-		a["ip_range"] = r.Network.IPRange.String()
-		a["delete_protection"] = r.Network.DeleteProtection
-	case r.Subnet != nil:
-		a["ip_range"] = r.Subnet.IPRange.String()
-		a["network_zone"] = r.Subnet.NetworkZone
-		a["purpose"] = r.Subnet.Purpose
-	case r.Firewall != nil:
-		a["rules"] = r.Firewall.Rules
-	case r.PlacementGroup != nil:
-		a["type"] = r.PlacementGroup.Type
-	case r.Server != nil:
-		s := r.Server
-		a["type"], a["location"], a["arch"] = s.Type, s.Location, s.Arch
-		a["placement_group"] = s.PlacementGroup
-		if s.Subnet.IsValid() {
-			a["subnet"] = s.Subnet.String()
-		}
-		if s.PrivateIP.IsValid() {
-			a["ip"] = s.PrivateIP.String()
-		} else if s.ActualPrivateIP.IsValid() {
-			a["ip"] = s.ActualPrivateIP.String()
-		}
-		a["delete_protection"] = s.DeleteProtection
-	case r.LoadBalancer != nil:
-		l := r.LoadBalancer
-		a["type"], a["location"], a["algorithm"] = l.Type, l.Location, l.Algorithm
-		if l.PrivateIP.IsValid() {
-			a["ip"] = l.PrivateIP.String()
-		}
-		a["public_interface"] = l.PublicInterface
-		a["services"], a["targets"] = l.Services, l.Targets
-	case r.FloatingIP != nil:
-		a["home_location"] = r.FloatingIP.HomeLocation
-	}
-	return a
 }
 
 var actionSymbol = map[infra.Action]string{
@@ -139,19 +98,18 @@ func printPlan(w io.Writer, res *lifecycle.PlanResult) error {
 		}
 	}
 	byKind := map[infra.Kind][]infra.Change{}
-	var kinds []infra.Kind
 	for _, ch := range p.Changes {
-		if _, ok := byKind[ch.Ref.Kind]; !ok {
-			kinds = append(kinds, ch.Ref.Kind)
-		}
 		byKind[ch.Ref.Kind] = append(byKind[ch.Ref.Kind], ch)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	var unchanged []string
-	for _, k := range kinds {
+	for _, k := range infra.Kinds() {
 		changes := byKind[k]
+		if len(changes) == 0 {
+			continue
+		}
 		if !slices.ContainsFunc(changes, func(c infra.Change) bool { return c.Action != infra.ActionNoop }) {
-			unchanged = append(unchanged, fmt.Sprintf("%d %s", len(changes), strings.ReplaceAll(string(k), "_", " ")))
+			unchanged = append(unchanged, fmt.Sprintf("%d %s", len(changes), k.Title()))
 			continue
 		}
 		fmt.Fprintf(tw, "\n%s\n", kindHeading(k, changes))
@@ -200,7 +158,7 @@ func kindHeading(k infra.Kind, changes []infra.Change) string {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))
 		}
 	}
-	return fmt.Sprintf("%s (%s)", strings.ReplaceAll(string(k), "_", " "), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s (%s)", k.Title(), strings.Join(parts, ", "))
 }
 
 func shorten(s string) string {

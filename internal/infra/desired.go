@@ -48,7 +48,7 @@ func (s *State) Sorted() []*Resource {
 
 func lessRef(a, b Ref) bool {
 	if a.Kind != b.Kind {
-		return kindOrder[a.Kind] < kindOrder[b.Kind]
+		return kinds.order(a.Kind) < kinds.order(b.Kind)
 	}
 	return naturalLess(a.Name, b.Name)
 }
@@ -83,7 +83,7 @@ func splitNumericSuffix(s string) (string, int) {
 }
 
 // CurrentIPNeeds says whether the firewall needs the caller's public IPv4 and IPv6
-// (module firewall.tf: use_current_ipv4/ipv6), so the caller only looks them up
+// (the module's use_current_ipv4/ipv6, see docs/terraform-parity.md), so the caller only looks them up
 // when the cluster file asks for it.
 func CurrentIPNeeds(c *config.Cluster) (ipv4, ipv6 bool) {
 	if c.Firewall.ExistingFirewallID != 0 {

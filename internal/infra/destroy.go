@@ -6,67 +6,52 @@ import (
 	"sort"
 )
 
+// destroyScope is what destroy knows beyond one resource, for the kinds that keep
+// some of their resources (destroySparer).
+type destroyScope struct {
+	external map[Ref]bool   // resources named by ID in the cluster file
+	managed  []netip.Prefix // the subnets of the cluster's layout
+}
+
 // DestroyPlan deletes every resource in observed (everything labelled
-// cluster=<name>, found by Observe) except external ones, in dependency order:
-// servers, load balancers, floating IPs and volumes first; then placement groups,
-// the firewall and the SSH key once no server uses them; then the network (its
-// subnets go with it); the state marker last, so that an interrupted destroy still
-// knows the cluster had been bootstrapped. In an existing network named by ID only
+// cluster=<name>, found by Observe) except external ones, in dependency order: each
+// kind waits for the kinds its table names (placement groups, the firewall and the
+// SSH key for the servers; the network and its subnets for whatever is attached
+// to it), and the state marker comes last. In an existing network named by ID only
 // the subnets of the cluster's layout (managed) are deleted. It is pure.
 func DestroyPlan(observed *State, managed []netip.Prefix) *Plan {
 	p := &Plan{Cluster: observed.Cluster}
-	var servers, attached []Ref
+	scope := destroyScope{external: map[Ref]bool{}, managed: managed}
 	for _, o := range observed.Sorted() {
-		switch o.Kind {
-		case KindServer:
-			servers = append(servers, o.Ref())
-			attached = append(attached, o.Ref())
-		case KindLoadBalancer:
-			attached = append(attached, o.Ref())
-		}
-	}
-	externalNet := map[string]bool{}
-	for _, o := range observed.Sorted() {
-		if o.Kind == KindNetwork && o.External {
-			externalNet[o.Name] = true
-		}
-	}
-	// skip: external resources, and subnets that go with our own network or are
-	// not ours in an existing one.
-	skip := func(o *Resource) bool {
 		if o.External {
-			return true
-		}
-		if o.Kind == KindSubnet {
-			return !externalNet[o.Subnet.Network] || !slices.Contains(managed, o.Subnet.IPRange)
-		}
-		return false
-	}
-	var all []Ref
-	for _, o := range observed.Sorted() {
-		if !skip(o) {
-			all = append(all, o.Ref())
+			scope.external[o.Ref()] = true
 		}
 	}
+	var doomed []*Resource
 	for _, o := range observed.Sorted() {
-		if skip(o) {
-			continue
+		if !scope.spares(o) {
+			doomed = append(doomed, o)
 		}
+	}
+	for _, o := range doomed {
 		ch := Change{Action: ActionDelete, Ref: o.Ref(), Observed: o, Reason: "destroy"}
-		switch o.Kind {
-		case KindPlacementGroup, KindFirewall, KindSSHKey:
-			ch.DependsOn = servers
-		case KindNetwork, KindSubnet:
-			ch.DependsOn = attached
-		case KindCertificate:
-			for _, r := range all {
-				if r.Kind != KindCertificate {
-					ch.DependsOn = append(ch.DependsOn, r)
-				}
+		info := kinds.info(o.Kind)
+		for _, other := range doomed {
+			if other.Kind != o.Kind && (info.destroyLast || slices.Contains(info.destroyAfter, other.Kind)) {
+				ch.DependsOn = append(ch.DependsOn, other.Ref())
 			}
 		}
 		sort.Slice(ch.DependsOn, func(i, j int) bool { return lessRef(ch.DependsOn[i], ch.DependsOn[j]) })
 		p.Changes = append(p.Changes, ch)
 	}
 	return p
+}
+
+// spares says whether destroy leaves o: external resources, and what its kind keeps.
+func (s destroyScope) spares(o *Resource) bool {
+	if o.External {
+		return true
+	}
+	sp, ok := kinds.ops(o.Kind).(destroySparer)
+	return ok && sp.spareOnDestroy(s, o)
 }

@@ -28,7 +28,8 @@ type Executor struct {
 	// of their time waiting for actions, which the client polls in shared batches,
 	// and requests are paced by the client's shared budget whatever this is.
 	Parallelism int
-	// Now is the clock used for elapsed times (default time.Now).
+	// Now is the clock (default time.Now): elapsed times, and when a certificate
+	// it uploads becomes valid.
 	Now func() time.Time
 }
 
@@ -43,7 +44,7 @@ func (e *Executor) Apply(ctx context.Context, p *Plan, desired, observed *State)
 	if err := p.Err(); err != nil {
 		return err
 	}
-	run := &run{e: e, ids: map[Ref]int64{}, desired: desired, withNetwork: map[Ref]bool{}}
+	run := e.newRun(p, desired)
 	for ref, r := range observed.Resources {
 		run.ids[ref] = r.ID
 	}
@@ -53,6 +54,10 @@ func (e *Executor) Apply(ctx context.Context, p *Plan, desired, observed *State)
 		}
 	}
 	return run.schedule(ctx, p)
+}
+
+func (e *Executor) newRun(p *Plan, desired *State) *run {
+	return &run{e: e, plan: p, desired: desired, ids: map[Ref]int64{}, withNetwork: map[Ref]bool{}}
 }
 
 // run is the state of one Apply.
@@ -78,7 +83,16 @@ func (r *run) setID(ref Ref, id int64) {
 	r.ids[ref] = id
 }
 
-func (r *run) createdWithNetwork(ref Ref) bool {
+// createdWithNetwork records subnets that their network's create request made.
+func (r *run) createdWithNetwork(refs ...Ref) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ref := range refs {
+		r.withNetwork[ref] = true
+	}
+}
+
+func (r *run) isCreatedWithNetwork(ref Ref) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.withNetwork[ref]
@@ -93,7 +107,6 @@ func (r *run) now() time.Time {
 
 // schedule runs the plan's changes as a dependency graph.
 func (r *run) schedule(ctx context.Context, p *Plan) error {
-	r.plan = p
 	type node struct {
 		c       *Change
 		waiting int
@@ -149,7 +162,7 @@ func (r *run) schedule(ctx context.Context, p *Plan) error {
 			}
 			// Subnets created inside their network's create request need no step.
 			rep := r.e.Reporter
-			if r.createdWithNetwork(n.c.Ref) {
+			if r.isCreatedWithNetwork(n.c.Ref) {
 				rep = nil
 			}
 			if rep != nil {

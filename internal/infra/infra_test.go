@@ -8,30 +8,13 @@ import (
 	"testing"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config/configtest"
 )
 
-const testFile = `apiVersion: hcloud-k8s.io/v1alpha1
-kind: Cluster
-cluster:
-  name: demo
-firewall:
-  apiSource: [203.0.113.0/24]
-controlPlaneNodepools:
-  - {name: control, type: cpx22, location: fsn1, count: 3}
-workerNodepools:
-  - {name: worker, type: cpx32, location: fsn1, count: 2, labels: {tier: general}}
-`
-
+// loadCluster is the shared demo fixture (configtest.Demo), changed by mutate.
 func loadCluster(t *testing.T, mutate func(c *config.Cluster)) *config.Cluster {
 	t.Helper()
-	c, err := config.Parse([]byte(testFile), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mutate != nil {
-		mutate(c)
-	}
-	return c
+	return configtest.Load(t, configtest.Demo(), mutate)
 }
 
 func desire(t *testing.T, mutate func(c *config.Cluster)) *State {

@@ -11,6 +11,12 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 )
 
+// Cloud is what Observe found in Hetzner Cloud: every resource labelled
+// cluster=<name>, one list call per kind, plus an external network the cluster
+// file names by ID. It is the inventory itself, so that a kind the inventory lists
+// needs no second list here.
+type Cloud = hetzner.Inventory
+
 // Observe reads what exists of the cluster: one label-selector list call per kind
 // (cluster=<name>), plus one GET for an existing network named by ID. It fails
 // rather than return a partial picture: "could not tell" is never "does not exist".
@@ -37,11 +43,18 @@ func Observe(ctx context.Context, client *hetzner.Client, c *config.Cluster) (*S
 	return FromCloud(c.Cluster.Name, c.Cluster.Domain, cloud), nil
 }
 
-// CloudFromInventory picks the kinds infra models out of an inventory.
+// CloudFromInventory returns a copy of an inventory for FromCloud, so that adding
+// to it (an external network) leaves the inventory as it was listed.
 func CloudFromInventory(inv *hetzner.Inventory) Cloud {
-	return Cloud{
-		Servers: inv.Servers, Networks: inv.Networks, Firewalls: inv.Firewalls, SSHKeys: inv.SSHKeys,
-		PlacementGroups: inv.PlacementGroups, LoadBalancers: inv.LoadBalancers, FloatingIPs: inv.FloatingIPs,
-		Certificates: inv.Certificates, Volumes: inv.Volumes,
+	return *inv
+}
+
+// FromCloud converts the cloud's objects into the model Diff compares, each kind
+// as its table says, in plan order. It is pure.
+func FromCloud(cluster, domain string, c Cloud) *State {
+	s := newState(cluster, domain)
+	for _, k := range kinds.ordered {
+		k.observe(s, &c)
 	}
+	return s
 }
