@@ -72,10 +72,16 @@ func TestFollowAfterAndTicker(t *testing.T) {
 	tick := c.NewTicker(5 * time.Second)
 	defer tick.Stop()
 
+	// The source moves before the goroutines behind After and the ticker may
+	// have run: their deadlines must have been taken at the call.
 	src.advance(10 * time.Second)
-	got := <-after
-	if want := time.Unix(10, 0); got.Before(want) {
-		t.Fatalf("After delivered %v, want ≥ %v", got, want)
+	select {
+	case got := <-after:
+		if want := time.Unix(10, 0); got.Before(want) {
+			t.Fatalf("After delivered %v, want ≥ %v", got, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("After(10s) did not fire after 10s passed on the source")
 	}
 	select {
 	case <-tick.C():

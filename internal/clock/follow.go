@@ -35,25 +35,36 @@ func (f *follower) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	deadline := f.src.Now().Add(d)
+	return f.sleepUntil(ctx, f.src.Now().Add(d))
+}
+
+// sleepUntil waits until src reaches deadline. After and NewTicker take their
+// deadline when they are called, not when their goroutine first runs: the
+// source may move in between, and a deadline taken late would never come for
+// a source that is advanced by hand.
+func (f *follower) sleepUntil(ctx context.Context, deadline time.Time) error {
+	if !f.src.Now().Before(deadline) {
+		return nil
+	}
 	t := time.NewTicker(f.poll)
 	defer t.Stop()
 	for {
-		if !f.src.Now().Before(deadline) {
-			return nil
-		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+		}
+		if !f.src.Now().Before(deadline) {
+			return nil
 		}
 	}
 }
 
 func (f *follower) After(d time.Duration) <-chan time.Time {
 	ch := make(chan time.Time, 1)
+	deadline := f.src.Now().Add(d)
 	go func() {
-		_ = f.Sleep(context.Background(), d)
+		_ = f.sleepUntil(context.Background(), deadline)
 		ch <- f.src.Now()
 	}()
 	return ch
@@ -65,14 +76,22 @@ func (f *follower) NewTicker(d time.Duration) Ticker {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &followTicker{ch: make(chan time.Time, 1), cancel: cancel}
+	next := f.src.Now().Add(d)
 	go func() {
 		for {
-			if f.Sleep(ctx, d) != nil {
+			if f.sleepUntil(ctx, next) != nil {
 				return
 			}
+			now := f.src.Now()
 			select {
-			case t.ch <- f.src.Now():
+			case t.ch <- now:
 			default: // receiver is slow: drop the tick, as time.Ticker does
+			}
+			// Keep the ticks on the interval grid, but skip the ones a jump
+			// of the source has already passed instead of firing them in a burst.
+			next = next.Add(d)
+			if !now.Before(next) {
+				next = now.Add(d)
 			}
 		}
 	}()
