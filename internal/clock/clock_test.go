@@ -98,3 +98,26 @@ func TestRealSleepZeroReturnsAtOnce(t *testing.T) {
 		t.Fatal("OrReal(nil) returned nil")
 	}
 }
+
+// ratedSource runs at a fixed speed against the wall clock.
+type ratedSource struct {
+	start time.Time
+	speed float64
+}
+
+func (r ratedSource) Now() time.Time {
+	return r.start.Add(time.Duration(float64(time.Since(r.start)) * r.speed))
+}
+func (r ratedSource) Speed() float64 { return r.speed }
+
+func TestFollowRatedSourceSleepsBySpeed(t *testing.T) {
+	src := ratedSource{start: time.Now(), speed: 1000}
+	c := Follow(src, time.Hour) // polling would never return in time
+	before := c.Now()
+	if err := c.Sleep(context.Background(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if elapsed := c.Now().Sub(before); elapsed < 10*time.Second {
+		t.Fatalf("Sleep(10s) returned after %s on the source", elapsed)
+	}
+}

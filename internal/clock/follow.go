@@ -12,10 +12,20 @@ type Source interface {
 	Now() time.Time
 }
 
+// Rated is a Source that also reports how many of its seconds pass per real
+// second (zero while it does not move on its own). Follow uses the rate to
+// sleep through most of a wait in one real timer instead of polling.
+type Rated interface {
+	Source
+	Speed() float64
+}
+
 // Follow returns a Clock that tells the time of src and waits until src has
 // advanced by the requested duration, checking src every poll of real time
-// (5 ms when poll <= 0). With a source that runs faster than real time, a
-// ten-minute wait in the code under test passes in a fraction of a second;
+// (5 ms when poll <= 0). A Rated source with a positive speed is checked when
+// the wait should be over by its rate, and at least every maxRatedCheck so that
+// a pause or a jump is noticed. With a source that runs faster than real time,
+// a ten-minute wait in the code under test passes in a fraction of a second;
 // with a paused or manual source, waits last until someone advances it.
 func Follow(src Source, poll time.Duration) Clock {
 	if poll <= 0 {
@@ -46,11 +56,11 @@ func (f *follower) sleepUntil(ctx context.Context, deadline time.Time) error {
 	if !f.src.Now().Before(deadline) {
 		return nil
 	}
-	t := time.NewTicker(f.poll)
-	defer t.Stop()
 	for {
+		t := time.NewTimer(f.realWait(deadline))
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		case <-t.C:
 		}
@@ -58,6 +68,24 @@ func (f *follower) sleepUntil(ctx context.Context, deadline time.Time) error {
 			return nil
 		}
 	}
+}
+
+// maxRatedCheck bounds one real wait on a Rated source, so that a source
+// paused or advanced during the wait is noticed soon.
+const maxRatedCheck = 50 * time.Millisecond
+
+// realWait is how long to wait in real time before looking at src again.
+func (f *follower) realWait(deadline time.Time) time.Duration {
+	r, ok := f.src.(Rated)
+	if !ok {
+		return f.poll
+	}
+	speed := r.Speed()
+	if speed <= 0 {
+		return f.poll
+	}
+	d := time.Duration(float64(deadline.Sub(f.src.Now())) / speed)
+	return min(max(d, 100*time.Microsecond), maxRatedCheck)
 }
 
 func (f *follower) After(d time.Duration) <-chan time.Time {
