@@ -107,7 +107,7 @@ func measure(ctx context.Context, workers int) (*result, error) {
 	}
 	run := func(phase string, fn func(lifecycle.Deps) error) (map[string]int, time.Duration, error) {
 		client, err := hetzner.New(hetzner.Options{Token: sim.Token(), Endpoint: sim.Endpoint(), HTTPClient: &http.Client{},
-			Clock: simworld.Clock{Sim: sim.Clock()}, PollInterval: simPollInterval})
+			Clock: sim.Clock(), PollInterval: simPollInterval})
 		if err != nil {
 			return nil, 0, err
 		}

@@ -86,8 +86,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer world.Close()
 
 	stateDir := filepath.Join(*dir, "state")
+	// The CLI waits in the simulator's time (HCLOUD_K8S_SIM_CLOCK), so its
+	// poll interval is simulated time too: 100ms of real time, as always.
+	poll := time.Duration(float64(100*time.Millisecond) * sim.Clock().Speed())
 	d := &demo{cli: *cli, dir: *dir, out: out, sim: sim, env: append(os.Environ(),
-		"HCLOUD_ENDPOINT="+sim.Endpoint(), "HCLOUD_TOKEN="+sim.Token(), "HCLOUD_POLL_INTERVAL=100ms",
+		"HCLOUD_ENDPOINT="+sim.Endpoint(), "HCLOUD_TOKEN="+sim.Token(), "HCLOUD_K8S_SIM_CLOCK=1", "HCLOUD_POLL_INTERVAL="+poll.String(),
 		"HCLOUD_K8S_IMAGE_FACTORY="+factory.URL(), fmt.Sprintf("HCLOUD_K8S_RESCUE_SSH_PORT=%d", sshPort),
 		"XDG_STATE_HOME="+stateDir)}
 	realStart := time.Now()

@@ -40,7 +40,7 @@ makes simulated time run faster (e.g. --speed 100: a 20 s boot takes 0.2 s).
 Control endpoints (no token needed, never faulted):
     GET  /_sim/stats         request counts by method and path template
     POST /_sim/stats/reset   zero the counters
-    GET  /_sim/clock         simulated now, elapsed seconds, speed
+    GET  /_sim/clock         simulated now, host time, speed, paused, elapsed seconds
     GET  /_sim/faults        current fault injection settings
     PUT  /_sim/faults        replace them, e.g. {"service_error_rate":0.1}
 

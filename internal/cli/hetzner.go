@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	simclock "github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/lifecycle"
@@ -51,6 +52,13 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 	if o.debug {
 		hopts.Debug = o.env.Stderr
 	}
+	simClock, err := o.simulatorClock(cred.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if simClock != nil {
+		hopts.Clock = simClock
+	}
 	client, err := hetzner.New(hopts)
 	if err != nil {
 		return nil, err
@@ -61,6 +69,14 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		return nil, err
 	}
 	deps := lifecycle.Deps{Client: client, Progress: o.env.Stderr, StateDir: stateDir, Token: cred.Token, TalosPollInterval: hopts.PollInterval}
+	if simClock != nil {
+		deps.Clock = simClock
+		// The Talos and Kubernetes waits still sleep on the wall clock: give
+		// them the real duration of the simulated interval, so that they poll
+		// as often as they did before the client followed the simulator.
+		// Drop this once those waits take deps.Clock.
+		deps.TalosPollInterval = simclock.RealDuration(simClock, hopts.PollInterval)
+	}
 	if lf != nil {
 		deps.InfrastructureOnly = lf.infrastructureOnly
 	}
@@ -116,4 +132,33 @@ func parseCurrentIPs(in []string) ([]string, error) {
 		return nil, fmt.Errorf("invalid value %q for --current-ip: give an IP address such as 203.0.113.7 or 2001:db8::1", s)
 	}
 	return out, nil
+}
+
+// envSimClock, set to 1, makes the CLI wait in the Hetzner simulator's time
+// instead of the wall clock. It is a testing hook for the local world (the
+// demo runs the CLI against a simulator whose time runs 100x faster): the CLI
+// reads GET /_sim/clock once and runs a local replica of that clock. Only a
+// loopback HCLOUD_ENDPOINT is accepted.
+const envSimClock = "HCLOUD_K8S_SIM_CLOCK"
+
+// simulatorClock returns the replica of the simulator's clock when
+// envSimClock asks for it, nil otherwise.
+func (o *options) simulatorClock(endpoint string) (*simclock.Scaled, error) {
+	switch v := o.env.Getenv(envSimClock); v {
+	case "", "0":
+		return nil, nil
+	case "1":
+	default:
+		return nil, fmt.Errorf("invalid %s %q: use 1 to follow the local simulator's clock, or leave it unset", envSimClock, v)
+	}
+	if endpoint == "" {
+		return nil, fmt.Errorf("%s=1 needs HCLOUD_ENDPOINT pointing at a local Hetzner simulator", envSimClock)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := simclock.FetchReplica(ctx, endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("%s=1: %w", envSimClock, err)
+	}
+	return c, nil
 }

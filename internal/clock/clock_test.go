@@ -72,10 +72,16 @@ func TestFollowAfterAndTicker(t *testing.T) {
 	tick := c.NewTicker(5 * time.Second)
 	defer tick.Stop()
 
+	// The source moves before the goroutines behind After and the ticker may
+	// have run: their deadlines must have been taken at the call.
 	src.advance(10 * time.Second)
-	got := <-after
-	if want := time.Unix(10, 0); got.Before(want) {
-		t.Fatalf("After delivered %v, want ≥ %v", got, want)
+	select {
+	case got := <-after:
+		if want := time.Unix(10, 0); got.Before(want) {
+			t.Fatalf("After delivered %v, want ≥ %v", got, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("After(10s) did not fire after 10s passed on the source")
 	}
 	select {
 	case <-tick.C():
@@ -90,5 +96,28 @@ func TestRealSleepZeroReturnsAtOnce(t *testing.T) {
 	}
 	if OrReal(nil) == nil {
 		t.Fatal("OrReal(nil) returned nil")
+	}
+}
+
+// ratedSource runs at a fixed speed against the wall clock.
+type ratedSource struct {
+	start time.Time
+	speed float64
+}
+
+func (r ratedSource) Now() time.Time {
+	return r.start.Add(time.Duration(float64(time.Since(r.start)) * r.speed))
+}
+func (r ratedSource) Speed() float64 { return r.speed }
+
+func TestFollowRatedSourceSleepsBySpeed(t *testing.T) {
+	src := ratedSource{start: time.Now(), speed: 1000}
+	c := Follow(src, time.Hour) // polling would never return in time
+	before := c.Now()
+	if err := c.Sleep(context.Background(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if elapsed := c.Now().Sub(before); elapsed < 10*time.Second {
+		t.Fatalf("Sleep(10s) returned after %s on the source", elapsed)
 	}
 }

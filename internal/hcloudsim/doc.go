@@ -58,7 +58,10 @@
 // The simulation is lazy and deterministic: every request first runs all
 // events due by the current simulated time, in (time, sequence) order.
 // Options.Speed scales simulated time against real time; Options.Clock
-// accepts any clock.Clock, e.g. clock.Manual for step-by-step tests.
+// accepts any clock.Clock, e.g. clock.Manual for step-by-step tests. The
+// simulator's clock is also an internal/clock.Clock, so clients under test
+// wait in simulated time; another process follows it through GET /_sim/clock
+// (clock.FetchReplica).
 // Randomness (jitter, IPs, passwords, faults) comes from a math/rand/v2 PCG
 // seeded with Options.Seed.
 //
@@ -66,7 +69,7 @@
 //
 //	GET  /_sim/stats        request counts by "METHOD /v1/path/{template}"
 //	POST /_sim/stats/reset  zero the counters
-//	GET  /_sim/clock        simulated now, start, elapsed seconds, speed
+//	GET  /_sim/clock        simulated now, host time, speed, paused, start, elapsed seconds
 //	GET  /_sim/faults       current Faults
 //	PUT  /_sim/faults       replace Faults (JSON, durations as "250ms")
 //

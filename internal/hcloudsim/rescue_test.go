@@ -18,6 +18,7 @@ import (
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
 )
 
 func newSSHKey(t *testing.T) ssh.Signer {
@@ -219,18 +220,14 @@ func TestRescueSSHImageWorkflow(t *testing.T) {
 // waitClosed waits until the rescue SSH port refuses connections.
 func (r *rescueEnv) waitClosed(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testwait.Eventually(t, 5*time.Second, "rescue SSH on "+r.addr+" refuses connections", func() error {
 		conn, err := net.DialTimeout("tcp", r.addr, time.Second)
 		if err != nil {
-			return
+			return nil
 		}
 		_ = conn.Close()
-		if time.Now().After(deadline) {
-			t.Fatalf("rescue SSH on %s still accepts connections", r.addr)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return errors.New("still accepts connections")
+	})
 }
 
 func TestRescueSSHRefusesWrongKeyAndUser(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/clock"
 )
 
 // simRoutes registers the control API. It needs no token and is never
@@ -35,16 +37,18 @@ func (s *Server) simRoutes() {
 	})
 }
 
-// ClockInfo describes simulated time for GET /_sim/clock.
+// ClockInfo describes simulated time for GET /_sim/clock. The embedded
+// reading lets another process (the CLI under the demo) run a replica of the
+// simulator's clock; see clock.Reading.Replica.
 type ClockInfo struct {
-	Now            time.Time `json:"now"`
+	clock.Reading
 	Started        time.Time `json:"started"`
 	ElapsedSeconds float64   `json:"elapsed_seconds"`
-	Speed          float64   `json:"speed"`
 }
 
 func (s *Server) clockInfo() ClockInfo {
-	return ClockInfo{Now: s.clock.Now(), Started: s.epoch, ElapsedSeconds: s.Elapsed().Seconds(), Speed: s.clock.Speed()}
+	r := clock.Read(s.clock)
+	return ClockInfo{Reading: r, Started: s.epoch, ElapsedSeconds: r.Now.Sub(s.epoch).Seconds()}
 }
 
 func writeValue(w http.ResponseWriter, status int, v any) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 	"github.com/hetznercloud/hcloud-go/v2/hcloud/schema"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
 )
 
 // fakeActionAPI serves GET /v1/actions?id=… like the real API. An action
@@ -98,28 +99,34 @@ func running(ids ...int64) []*hcloud.Action {
 }
 
 // waitIdle fails the test unless the poller goroutine has exited within a
-// second: the flag says so and no goroutine runs the loop anymore.
+// second and the poller says so: nobody is registered and it is not running.
 func waitIdle(t *testing.T, c *Client) {
 	t.Helper()
-	deadline := time.Now().Add(time.Second)
-	for time.Now().Before(deadline) {
-		c.actions.mu.Lock()
-		idle := !c.actions.running && len(c.actions.byID) == 0
-		c.actions.mu.Unlock()
-		if idle && !pollerGoroutineAlive() {
-			return
-		}
-		time.Sleep(time.Millisecond)
+	exited := loopExited(c, time.Second)
+	c.actions.mu.Lock()
+	idle := !c.actions.running && len(c.actions.byID) == 0
+	c.actions.mu.Unlock()
+	if !exited || !idle {
+		t.Fatal("action poller still running with nobody waiting")
 	}
-	t.Fatal("action poller still running with nobody waiting")
 }
 
-// pollerGoroutineAlive reports whether any goroutine of this process is in
-// the poller loop (tests in this package run sequentially).
-func pollerGoroutineAlive() bool {
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	return strings.Contains(string(buf[:n]), "(*actionPoller).loop")
+// loopExited reports whether the poller's loop goroutine has ended, waiting
+// at most within. The loop marks its end on the poller's WaitGroup (the one
+// Close waits on) from inside the goroutine, so this observes the goroutine
+// itself: a loop started without Add would panic on Done, not pass unseen.
+func loopExited(c *Client, within time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		c.actions.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(within):
+		return false
+	}
 }
 
 func TestWaitForActionsBatchesConcurrentCallers(t *testing.T) {
@@ -307,12 +314,12 @@ func TestCloseStopsPollerAndFailsWaits(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- c.WaitForActions(context.Background(), running(1, 2, 3)...) }()
 	// Let the poller run a few ticks before closing.
-	for deadline := time.Now().Add(5 * time.Second); api.requestCount() < 2; {
-		if time.Now().After(deadline) {
-			t.Fatal("poller never polled")
+	testwait.Eventually(t, 5*time.Second, "poller polls twice", func() error {
+		if n := api.requestCount(); n < 2 {
+			return fmt.Errorf("%d polls", n)
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +334,7 @@ func TestCloseStopsPollerAndFailsWaits(t *testing.T) {
 	c.actions.mu.Lock()
 	stillRunning := c.actions.running
 	c.actions.mu.Unlock()
-	if stillRunning || pollerGoroutineAlive() {
+	if stillRunning || !loopExited(c, time.Second) {
 		t.Fatal("poller still running after Close")
 	}
 	if err := c.WaitForActions(context.Background(), running(4)...); !errors.Is(err, ErrClosed) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
 )
 
@@ -45,6 +46,20 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.now = c.now.Add(d)
 	c.sleeps = append(c.sleeps, d)
 	return nil
+}
+
+// After advances the clock by d, like Sleep, and delivers at once.
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	_ = c.Sleep(context.Background(), d)
+	ch := make(chan time.Time, 1)
+	ch <- c.Now()
+	return ch
+}
+
+// NewTicker is not used by this package; a fake that never sleeps could only
+// tick in a busy loop.
+func (c *fakeClock) NewTicker(time.Duration) clock.Ticker {
+	panic("fakeClock: NewTicker is not used by the hetzner package")
 }
 
 // slept returns the positive sleeps so far.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 )
 
 // Defaults for Options. They are tuned for the real API; tests shrink
@@ -94,7 +96,7 @@ func (o Options) resolved() (Options, error) {
 		o.UserAgent = DefaultUserAgent
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = clock.Real()
 	}
 	return o, nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 	"github.com/hetznercloud/hcloud-go/v2/hcloud/exp/actionutil"
@@ -70,17 +69,6 @@ func TestSimRetryWaitsOutLock(t *testing.T) {
 	t.Logf("power off succeeded after %d attempts", attempts)
 }
 
-// simClock lets the budget measure time on the simulator's clock, which runs
-// faster than the wall clock; without it RateLimit-Reset (simulated time)
-// and the local clock would disagree.
-type simClock struct{ sim clock.Clock }
-
-func (s simClock) Now() time.Time { return s.sim.Now() }
-
-func (s simClock) Sleep(ctx context.Context, d time.Duration) error {
-	return realClock{}.Sleep(ctx, clock.RealDuration(s.sim, d))
-}
-
 func TestSimBudgetNeverDrainsTheBucket(t *testing.T) {
 	// A small bucket with the real refill rate (1/s) on a clock 200 times
 	// faster than the wall clock: 200 requests per real second.
@@ -89,7 +77,9 @@ func TestSimBudgetNeverDrainsTheBucket(t *testing.T) {
 	t.Cleanup(httpClient.CloseIdleConnections)
 	c, err := New(Options{
 		Token: env.Token, Endpoint: env.Endpoint, HTTPClient: httpClient,
-		Clock: simClock{env.Sim.Clock()}, PollInterval: time.Second, MaxRetries: -1, RateLimitReserve: 20,
+		// The budget measures RateLimit-Reset on the simulator's time, which
+		// runs faster than the wall clock.
+		Clock: env.Sim.Clock(), PollInterval: time.Second, MaxRetries: -1, RateLimitReserve: 20,
 	})
 	if err != nil {
 		t.Fatal(err)

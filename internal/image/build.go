@@ -13,6 +13,7 @@ import (
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
@@ -60,7 +61,7 @@ type BuildOptions struct {
 	Progress io.Writer
 	// Clock paces polling and SSH retries; nil means the wall clock. Tests
 	// pass the simulator's clock.
-	Clock hetzner.Clock
+	Clock clock.Clock
 	// SSHPort is the rescue system's SSH port (default 22).
 	SSHPort int
 	// DialContext opens the SSH connections; nil means a plain net.Dialer.
@@ -80,9 +81,7 @@ func Build(ctx context.Context, o BuildOptions) ([]Snapshot, error) {
 	if o.Factory == nil {
 		o.Factory = &FactoryClient{}
 	}
-	if o.Clock == nil {
-		o.Clock = wallClock{}
-	}
+	o.Clock = clock.OrReal(o.Clock)
 	if o.SSHPort == 0 {
 		o.SSHPort = defaultSSHPort
 	}
@@ -506,19 +505,4 @@ func (p *progress) printf(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, _ = fmt.Fprintf(p.w, format+"\n", args...)
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
-
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -13,26 +13,23 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config/configtest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
 
-const clusterFile = `apiVersion: hcloud-k8s.io/v1alpha1
-kind: Cluster
-cluster:
-  name: demo
-firewall:
-  apiSource: [203.0.113.0/24]
-controlPlaneNodepools:
-  - {name: control, type: cpx22, location: fsn1, count: 3}
-workerNodepools:
-  - {name: arm, type: cax21, location: nbg1, count: 2}
-`
+// testCluster is the cluster of these tests: amd64 control planes and arm64
+// workers, so that a full build makes both snapshots.
+var testCluster = configtest.File{
+	Name:         "demo",
+	APISource:    "203.0.113.0/24",
+	ControlPlane: configtest.Pool{Name: "control", Type: "cpx22", Location: "fsn1", Count: 3},
+	Workers:      []configtest.Pool{{Name: "arm", Type: "cax21", Location: "nbg1", Count: 2}},
+}
 
 type harness struct {
 	env     *simtest.Env
@@ -53,26 +50,20 @@ func newHarness(t *testing.T, mutate func(c *config.Cluster)) *harness {
 	t.Cleanup(env.Sim.StopRescueSSH)
 	client, err := hetzner.New(hetzner.Options{
 		Token: env.Token, Endpoint: env.Endpoint, HTTPClient: simtest.LoopbackHTTPClient(t),
-		PollInterval: time.Second, Clock: simworld.Clock{Sim: env.Sim.Clock()},
+		PollInterval: time.Second, Clock: env.Sim.Clock(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close() })
-	c, err := config.Parse([]byte(clusterFile), "cluster.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mutate != nil {
-		mutate(c)
-	}
+	c := configtest.Load(t, testCluster, mutate)
 	return &harness{env: env, client: client, factory: imagetest.NewFactory(t), cluster: c, port: port, out: &syncBuffer{}}
 }
 
 func (h *harness) options(t *testing.T) image.BuildOptions {
 	return image.BuildOptions{
 		Client: h.client, Cluster: h.cluster, Factory: h.factory, Progress: h.out,
-		Clock: simworld.Clock{Sim: h.env.Sim.Clock()}, SSHPort: h.port, DialContext: simtest.LoopbackDialer(t),
+		Clock: h.env.Sim.Clock(), SSHPort: h.port, DialContext: simtest.LoopbackDialer(t),
 	}
 }
 
@@ -257,11 +248,7 @@ func TestBuildOnlyMissing(t *testing.T) {
 	if err != nil || len(first) != 1 {
 		t.Fatalf("amd64 build: %v, %+v", err, first)
 	}
-	c, err := config.Parse([]byte(clusterFile), "cluster.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.cluster = c
+	h.cluster = configtest.Load(t, testCluster, nil)
 	both, err := h.build(t)
 	if err != nil || len(both) != 2 || both[0].ID != first[0].ID || both[1].ID == 0 {
 		t.Fatalf("second build: %v, %+v", err, both)
@@ -283,11 +270,7 @@ func TestWriteImageCommandShape(t *testing.T) {
 
 func TestFactoryClientSchematic(t *testing.T) {
 	f := imagetest.NewFactory(t)
-	c, err := config.Parse([]byte(clusterFile), "cluster.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := image.CloudSchematic(c)
+	s := image.CloudSchematic(configtest.Load(t, testCluster, nil))
 	id, err := (&image.FactoryClient{BaseURL: f.URL()}).Schematic(context.Background(), s)
 	if err != nil || id != s.ID() {
 		t.Fatalf("Schematic = %q, %v; want %s", id, err, s.ID())

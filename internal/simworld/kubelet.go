@@ -230,7 +230,7 @@ func (k *kubelet) post(ctx context.Context, d desiredNode, rec *nodeRecord) erro
 			return fmt.Errorf("register node: %w", err)
 		}
 	}
-	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	now := metav1.NewTime(k.w.clock.Now().Truncate(time.Second)) // the world's (simulated) time
 	since := now
 	if rec != nil && rec.ready {
 		since = rec.since
@@ -273,7 +273,7 @@ func resources() corev1.ResourceList {
 // stops posting: Ready becomes Unknown. A deleted Node stays deleted.
 func (k *kubelet) markUnknown(ctx context.Context, name string, rec *nodeRecord) {
 	nodes := k.cs.CoreV1().Nodes()
-	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	now := metav1.NewTime(k.w.clock.Now().Truncate(time.Second)) // the world's (simulated) time
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		n, err := nodes.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {

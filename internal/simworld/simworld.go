@@ -10,9 +10,10 @@ import (
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/clock"
+	simclock "github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
@@ -67,25 +68,24 @@ func SeedTalosSnapshots(ctx context.Context, api *hcloud.Client, c *config.Clust
 	return ids, nil
 }
 
-// Clock adapts the simulator's clock for the hetzner client, so that rate-limit
-// resets and poll intervals are measured in simulated time, as they would be in
-// real time against the real API.
-type Clock struct{ Sim clock.Clock }
+// Clock is the simulator's clock under its old adapter name.
+//
+// Deprecated: the simulator's clock is a clock.Clock itself; pass
+// sim.Clock() wherever a clock.Clock (or hetzner.Clock) is wanted. Clock only
+// forwards to it and goes away once no caller names it.
+type Clock struct{ Sim simclock.Clock }
 
 // Now is the simulated time.
 func (c Clock) Now() time.Time { return c.Sim.Now() }
 
 // Sleep waits for d of simulated time.
-func (c Clock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(clock.RealDuration(c.Sim, d))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (c Clock) Sleep(ctx context.Context, d time.Duration) error { return c.Sim.Sleep(ctx, d) }
+
+// After fires after d of simulated time.
+func (c Clock) After(d time.Duration) <-chan time.Time { return c.Sim.After(d) }
+
+// NewTicker ticks every d of simulated time.
+func (c Clock) NewTicker(d time.Duration) clock.Ticker { return c.Sim.NewTicker(d) }
 
 // BuiltTalosImages recognises snapshots whose simulated disk holds a Talos image
 // written by the image builder (from the fake Image Factory), for

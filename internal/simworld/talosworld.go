@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/kubesim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
@@ -67,7 +68,7 @@ func ImageSet(ids ...int64) func(imageID int64) bool {
 type TalosWorld struct {
 	sim   *hcloudsim.Server
 	opts  TalosWorldOptions
-	clock talossim.Clock
+	clock clock.Clock // the simulator's: nodes and kubelets live in its time
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -157,7 +158,7 @@ func StartTalosWorld(ctx context.Context, sim *hcloudsim.Server, opts TalosWorld
 	w := &TalosWorld{
 		sim:       sim,
 		opts:      opts,
-		clock:     talossim.PollingClock{Source: sim.Clock()},
+		clock:     sim.Clock(),
 		ctx:       wctx,
 		cancel:    cancel,
 		poke:      make(chan struct{}, 1),

@@ -26,9 +26,10 @@
 //	any --Stop--> off
 //
 // The API is only reachable in maintenance and running; in every other state
-// the listener is closed. Durations are simulated time on the node's Clock:
-// ManualClock for step-by-step tests, PollingClock to share the Hetzner
-// simulator's clock, RealClock otherwise.
+// the listener is closed. Durations are simulated time on the node's Clock
+// (an internal/clock.Clock): the Hetzner simulator's clock.Manual for
+// step-by-step tests, the simulator's own clock to share its time, the wall
+// clock otherwise.
 //
 // # Cluster
 //
@@ -41,7 +42,7 @@
 //
 // Create one Node per server with Addr = "<public IPv4>:50000", Hostname =
 // server name, UserData returning the server's user_data, the cluster's
-// Cluster and a PollingClock over the simulator clock. Call Start when the
+// Cluster and the simulator's clock (sim.Clock()). Call Start when the
 // server powers on (create with start_after_create, poweron, reboot after
 // Stop), Stop when it powers off/resets/is deleted, Wipe on rebuild, and
 // power the server off in the simulator from OnPowerOff.

@@ -21,6 +21,8 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/constants"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 )
 
 // State is the lifecycle state of a fake node.
@@ -69,8 +71,9 @@ type NodeOptions struct {
 	// ExtraIPs are further addresses of the node (private network IPs) put in
 	// the serving certificate.
 	ExtraIPs []net.IP
-	// Clock drives simulated time; the real clock when nil.
-	Clock Clock
+	// Clock drives simulated time (reboots, installs, upgrades); the wall
+	// clock when nil. simworld passes the Hetzner simulator's clock.
+	Clock clock.Clock
 	// Cluster is the per-cluster shared state; a private one when nil.
 	Cluster *Cluster
 	// Version is the Talos version booted (DefaultVersion when empty).
@@ -99,7 +102,7 @@ type NodeOptions struct {
 // behaviour and machined's RPC semantics.
 type Node struct {
 	opts    NodeOptions
-	clock   Clock
+	clock   clock.Clock
 	cluster *Cluster
 	timings Timings
 	ip      net.IP
@@ -159,9 +162,7 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		changed: make(chan struct{}),
 		version: opts.Version,
 	}
-	if n.clock == nil {
-		n.clock = RealClock()
-	}
+	n.clock = clock.OrReal(n.clock)
 	if n.cluster == nil {
 		n.cluster = NewCluster(opts.Hostname)
 	}

@@ -9,6 +9,7 @@ import (
 	stdx509 "crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -31,7 +32,10 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/constants"
 	"github.com/siderolabs/talos/pkg/machinery/role"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
+	simclock "github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/talossim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
 )
 
 const endpoint = "https://127.0.0.1:6443"
@@ -76,7 +80,7 @@ func nextIP() string {
 var fastTimings = talossim.Timings{Boot: 10 * time.Second, Reboot: 10 * time.Second, Install: 20 * time.Second,
 	Upgrade: 20 * time.Second, Reset: 5 * time.Second}
 
-func newNode(t *testing.T, clk talossim.Clock, cl *talossim.Cluster, host string, userData []byte) *talossim.Node {
+func newNode(t *testing.T, clk clock.Clock, cl *talossim.Cluster, host string, userData []byte) *talossim.Node {
 	t.Helper()
 	opts := talossim.NodeOptions{
 		Addr: nextIP() + ":0", Hostname: host, Clock: clk, Cluster: cl, Timings: &fastTimings, Logf: t.Logf,
@@ -96,32 +100,31 @@ func newNode(t *testing.T, clk talossim.Clock, cl *talossim.Cluster, host string
 }
 
 // advanceUntil steps the manual clock until cond holds.
-func advanceUntil(t *testing.T, clk *talossim.ManualClock, what string, cond func() bool) {
+func advanceUntil(t *testing.T, clk *simclock.Manual, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testwait.Eventually(t, 5*time.Second, what, func() error {
+		if cond() {
+			return nil
 		}
 		clk.Advance(5 * time.Second)
-		time.Sleep(2 * time.Millisecond)
-	}
+		return errors.New("not yet")
+	})
 }
 
-func waitState(t *testing.T, clk *talossim.ManualClock, n *talossim.Node, s talossim.State) {
+func waitState(t *testing.T, clk *simclock.Manual, n *talossim.Node, s talossim.State) {
 	t.Helper()
 	advanceUntil(t, clk, fmt.Sprintf("%s to be %s (is %s)", n.Hostname(), s, n.State()), func() bool { return n.State() == s })
 }
 
-func eventuallyUnreachable(addr string, within time.Duration) bool {
-	deadline := time.Now().Add(within)
-	for reachable(addr) {
-		if time.Now().After(deadline) {
-			return false
+// waitUnreachable fails the test unless addr stops answering within.
+func waitUnreachable(t *testing.T, addr string, within time.Duration, what string) {
+	t.Helper()
+	testwait.Eventually(t, within, what, func() error {
+		if reachable(addr) {
+			return fmt.Errorf("%s still answers", addr)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return true
+		return nil
+	})
 }
 
 func reachable(addr string) bool {
@@ -181,7 +184,7 @@ func wantCode(t *testing.T, err error, code codes.Code, contains string) {
 
 func TestSingleControlPlaneLifecycle(t *testing.T) {
 	gen := generateCluster(t, "sim")
-	clk := talossim.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	clk := simclock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	cl := talossim.NewCluster("sim")
 	bootstrapped := make(chan string, 1)
 	cl.SetHooks(talossim.ClusterHooks{OnBootstrap: func(n *talossim.Node) { bootstrapped <- n.Hostname() }})
@@ -223,9 +226,7 @@ func TestSingleControlPlaneLifecycle(t *testing.T) {
 	}
 	// The API goes down right after the triggering call has been answered
 	// (graceful stop), so give it a moment of real time.
-	if !eventuallyUnreachable(addr, 2*time.Second) {
-		t.Fatal("API answers while installing")
-	}
+	waitUnreachable(t, addr, 2*time.Second, "API stops answering while installing")
 	waitState(t, clk, n, talossim.StateRunning)
 	if !n.Configured() || !n.IsControlPlane() {
 		t.Fatal("node not configured as control plane")
@@ -336,13 +337,8 @@ func TestSingleControlPlaneLifecycle(t *testing.T) {
 	if err := n.WaitState(ctx, talossim.StateRebooting); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for reachable(addr) { // graceful stop lets the Reboot call finish first
-		if time.Now().After(deadline) {
-			t.Fatal("API still answers after reboot")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	// A graceful stop lets the Reboot call finish first.
+	waitUnreachable(t, addr, 3*time.Second, "API stops answering after reboot")
 	if _, err := roleClient(t, gen.bundle, addr, role.Admin).Version(ctxT(t)); err == nil {
 		t.Fatal("Version answered while rebooting")
 	}
@@ -448,7 +444,7 @@ func checkKubeconfig(t *testing.T, kc []byte, b *secrets.Bundle) {
 // and upgrades.
 func TestClusterEtcdAndUpgrade(t *testing.T) {
 	gen := generateCluster(t, "sim")
-	clk := talossim.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	clk := simclock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	cl := talossim.NewCluster("sim")
 	cp1 := newNode(t, clk, cl, "sim-cp-1", gen.cp)
 	cp2 := newNode(t, clk, cl, "sim-cp-2", gen.cp)

@@ -1,8 +1,13 @@
 package clock
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
 )
 
 func TestScaled(t *testing.T) {
@@ -64,5 +69,55 @@ func TestScaledPauseResumeAdvance(t *testing.T) {
 				t.Fatalf("elapsed %v, want %v", got, st.want)
 			}
 		})
+	}
+}
+
+func TestReadingReplicaRunsLikeTheOriginal(t *testing.T) {
+	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	realNow := epoch
+	orig := newScaled(epoch, 100, func() time.Time { return realNow })
+	realNow = realNow.Add(time.Second)
+	r := Read(orig)
+	if !r.RealNow.Equal(realNow) || r.Speed != 100 || r.Paused {
+		t.Fatalf("reading = %+v", r)
+	}
+	realNow = realNow.Add(2 * time.Second) // the reading travels to another process
+	replica := r.replica(func() time.Time { return realNow })
+	if got, want := replica.Now(), orig.Now(); !got.Equal(want) {
+		t.Fatalf("replica says %v, original %v", got, want)
+	}
+
+	orig.Pause()
+	r = Read(orig)
+	if !r.Paused || r.Speed != 0 {
+		t.Fatalf("paused reading = %+v", r)
+	}
+	frozen := r.replica(func() time.Time { return realNow })
+	realNow = realNow.Add(time.Hour)
+	if got := frozen.Now(); !got.Equal(r.Now) {
+		t.Fatalf("replica of a paused clock moved to %v, want %v", got, r.Now)
+	}
+}
+
+func TestManualWaitsEndWhenAdvanced(t *testing.T) {
+	c := NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	after := c.After(time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	slept := make(chan error, 1)
+	go func() { slept <- c.Sleep(ctx, time.Hour) }()
+	testwait.Eventually(t, 5*time.Second, "two pending waits", func() error {
+		if n := c.Waiters(); n < 2 {
+			return fmt.Errorf("%d pending", n)
+		}
+		return nil
+	})
+	c.Advance(time.Minute)
+	<-after
+	cancel()
+	if err := <-slept; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Sleep(1h) after 1m and cancel = %v, want context.Canceled", err)
+	}
+	if n := c.Waiters(); n != 0 {
+		t.Fatalf("%d waits still pending", n)
 	}
 }
