@@ -104,7 +104,7 @@ func (c *Client) Inventory(ctx context.Context, selector string) (*Inventory, er
 		return err
 	})
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := Join(errs...); err != nil {
 		return nil, err
 	}
 	return inv, nil

@@ -31,7 +31,7 @@ type SystemExtensions struct {
 	OfficialExtensions []string `yaml:"officialExtensions,omitempty"`
 }
 
-// CloudSchematic is the schematic of the module's hcloud images (reference §3.8):
+// CloudSchematic is the schematic of the module's hcloud images (docs/terraform-parity.md):
 // the QEMU guest agent, the user's extensions, and Longhorn's iSCSI and util-linux
 // tools when Longhorn is enabled, plus the extra kernel arguments.
 func CloudSchematic(c *config.Cluster) Schematic {

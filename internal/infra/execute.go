@@ -197,7 +197,7 @@ func (r *run) schedule(ctx context.Context, p *Plan) error {
 	}
 	mu.Unlock()
 	wg.Wait()
-	return errors.Join(errs...)
+	return hetzner.Join(errs...)
 }
 
 // execute performs one change.
@@ -211,8 +211,10 @@ func (r *run) execute(ctx context.Context, c *Change) error {
 	case ActionDelete:
 		err = r.delete(ctx, c.Observed)
 	}
-	if err != nil {
+	var explained *hetzner.Error
+	if err != nil && !errors.As(err, &explained) {
+		// An explained Hetzner error names its operation and resource already.
 		return fmt.Errorf("%s %s: %w", c.Action, c.Ref, err)
 	}
-	return nil
+	return err
 }

@@ -31,10 +31,16 @@ func getByName[T any](ctx context.Context, get func(context.Context, string) (*T
 
 // createOne sends d's create request with retries and hands the answer to made. A
 // name that is taken means an earlier run may have made the resource, so it is
-// adopted instead; a kind that can explain a capacity failure (explainer) does.
+// adopted instead. The operation's name carries what the kind says about the
+// request (placer: type and location), so that the Hetzner layer's explanation
+// of a capacity or limit failure names them; nothing here explains it again.
 func createOne[O, T any](ctx context.Context, r *run, d *Resource, send func(context.Context, O) (T, *hcloud.Response, error), opts O, made func(T) error) error {
 	var res T
-	err := r.call(ctx, "create "+d.Kind.Title()+" "+d.Name, func(ctx context.Context) error {
+	op := "create " + d.Kind.Title() + " " + d.Name
+	if x, ok := kinds.ops(d.Kind).(placer); ok {
+		op += " (" + x.placement(d) + ")"
+	}
+	err := r.call(ctx, op, func(ctx context.Context) error {
 		var err error
 		res, _, err = send(ctx, opts)
 		return err
@@ -42,13 +48,8 @@ func createOne[O, T any](ctx context.Context, r *run, d *Resource, send func(con
 	if err == nil {
 		return made(res)
 	}
-	switch hetzner.Classify(err) {
-	case hetzner.ClassUniqueness:
+	if hetzner.Classify(err) == hetzner.ClassUniqueness {
 		return r.adopt(ctx, d)
-	case hetzner.ClassUnavailable:
-		if x, ok := kinds.ops(d.Kind).(explainer); ok {
-			return x.unavailable(d, err)
-		}
 	}
 	return err
 }

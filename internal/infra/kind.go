@@ -97,9 +97,10 @@ type destroySparer interface {
 	spareOnDestroy(s destroyScope, o *Resource) bool
 }
 
-// explainer says what a create that Hetzner refused for want of capacity means.
-type explainer interface {
-	unavailable(d *Resource, err error) error
+// placer says what a create asks Hetzner to place ("cpx31 in fsn1"): what a
+// capacity or limit failure is about.
+type placer interface {
+	placement(d *Resource) string
 }
 
 // describer writes a resource for people, when "<title> <name>" says too little.

@@ -250,8 +250,8 @@ func (loadBalancerKind) create(ctx context.Context, r *run, d *Resource) error {
 	})
 }
 
-func (loadBalancerKind) unavailable(d *Resource, err error) error {
-	return fmt.Errorf("Hetzner cannot create load balancer type %s in %s right now (%w)", d.LoadBalancer.Type, d.LoadBalancer.Location, err)
+func (loadBalancerKind) placement(d *Resource) string {
+	return d.LoadBalancer.Type + " in " + d.LoadBalancer.Location
 }
 
 func createService(svc LBService) hcloud.LoadBalancerCreateOptsService {

@@ -183,8 +183,8 @@ func (serverKind) create(ctx context.Context, r *run, d *Resource) error {
 	})
 }
 
-func (serverKind) unavailable(d *Resource, err error) error {
-	return fmt.Errorf("Hetzner has no capacity for server type %s in %s right now (%w); try another location or type in the cluster file, or retry later", d.Server.Type, d.Server.Location, err)
+func (serverKind) placement(d *Resource) string {
+	return d.Server.Type + " in " + d.Server.Location
 }
 
 // beforeRemove shuts a running server down first (the module's
