@@ -76,7 +76,7 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 	for _, res := range doc.Resources {
 		if res.Kind == "server" && res.Name == "demo-worker-2" {
 			found = true
-			if res.Action != "create" || res.Labels["role"] != "worker" || res.Attributes["placement_group"] != "demo-worker-pg-1" || res.Attributes["subnet"] != "10.0.80.0/25" {
+			if res.Action != "create" || res.Labels["role"] != "worker" || res.Attributes["placementGroup"] != "demo-worker-pg-1" || res.Attributes["subnet"] != "10.0.80.0/25" {
 				t.Errorf("worker entry = %+v", res)
 			}
 		}

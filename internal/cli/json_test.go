@@ -32,7 +32,7 @@ func TestJSONDocumentsMatchGolden(t *testing.T) {
 		doc  any
 	}{
 		{"plan", kindPlan, planJSON(plan)},
-		{"apply", kindApply, applyDoc{planDoc: planJSON(plan), Error: "apply stopped at step infrastructure: create server demo-worker-1: ..."}},
+		{"apply", kindApply, applyDoc{planDoc: planJSON(plan), Error: "apply stopped at infrastructure: create server demo-worker-1 (cpx31 in fsn1): ..."}},
 		{"destroy", kindDestroy, newDestroyDoc("demo", &lifecycle.DestroyResult{
 			Deleted: []string{"server demo-control-1", "network demo"},
 			Kept:    []string{"snapshot talos-v1.13.9-amd64 (12)"},

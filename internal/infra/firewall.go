@@ -16,17 +16,17 @@ const KindFirewall Kind = "firewall"
 
 // FirewallSpec is the cluster firewall.
 type FirewallSpec struct {
-	Rules []FirewallRule
+	Rules []FirewallRule `json:"rules,omitempty"`
 }
 
 // FirewallRule is one rule in Hetzner's terms.
 type FirewallRule struct {
-	Description    string
-	Direction      string // in, out
-	Protocol       string // tcp, udp, icmp, gre, esp
-	Port           string // "" for protocols without ports
-	SourceIPs      []string
-	DestinationIPs []string
+	Description    string   `json:"description"`
+	Direction      string   `json:"direction"` // in, out
+	Protocol       string   `json:"protocol"`  // tcp, udp, icmp, gre, esp
+	Port           string   `json:"port"`      // "" for protocols without ports
+	SourceIPs      []string `json:"sourceIPs,omitempty"`
+	DestinationIPs []string `json:"destinationIPs,omitempty"`
 }
 
 // firewallKind: the rules are set as a whole; apply keeps the firewall until

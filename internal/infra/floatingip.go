@@ -14,11 +14,11 @@ const KindFloatingIP Kind = "floating_ip"
 
 // FloatingIPSpec is the control plane's public VIP.
 type FloatingIPSpec struct {
-	HomeLocation     string
-	Description      string
-	DeleteProtection bool
+	HomeLocation     string `json:"homeLocation"`
+	Description      string `json:"description"`
+	DeleteProtection bool   `json:"deleteProtection"`
 	// Observed only.
-	IP netip.Addr
+	IP netip.Addr `json:"ip"`
 }
 
 // floatingIPKind: a floating IP cannot move to another home location.
@@ -83,5 +83,5 @@ func (floatingIPKind) deletable(desired *State, o *Resource) bool {
 }
 
 func (floatingIPKind) attributes(r *Resource) map[string]any {
-	return map[string]any{"home_location": r.FloatingIP.HomeLocation}
+	return map[string]any{"homeLocation": r.FloatingIP.HomeLocation}
 }

@@ -19,61 +19,61 @@ const KindLoadBalancer Kind = "load_balancer"
 
 // LoadBalancerSpec is the kube-API or an ingress load balancer.
 type LoadBalancerSpec struct {
-	Role             string // kube-api or ingress
-	Pool             string // ingress pool name; "" otherwise
-	Type             string
-	Location         string
-	Algorithm        string
-	Network          string
-	Subnet           netip.Prefix // the load-balancer subnet PrivateIP lies in
-	PrivateIP        netip.Addr
-	PublicInterface  bool
-	DeleteProtection bool
+	Role             string       `json:"role"` // kube-api or ingress
+	Pool             string       `json:"pool"` // ingress pool name; "" otherwise
+	Type             string       `json:"type"`
+	Location         string       `json:"location"`
+	Algorithm        string       `json:"algorithm"`
+	Network          string       `json:"network"`
+	Subnet           netip.Prefix `json:"subnet"` // the load-balancer subnet PrivateIP lies in
+	PrivateIP        netip.Addr   `json:"privateIP"`
+	PublicInterface  bool         `json:"publicInterface"`
+	DeleteProtection bool         `json:"deleteProtection"`
 	// ServicesManagedByCCM marks the single ingress LB, whose services and targets
 	// the Hetzner CCM owns (the module ignores them); they are never diffed.
-	ServicesManagedByCCM bool
-	Services             []LBService
-	Targets              []LBTarget
-	RDNSIPv4             string
-	RDNSIPv6             string
+	ServicesManagedByCCM bool        `json:"servicesManagedByCCM"`
+	Services             []LBService `json:"services,omitempty"`
+	Targets              []LBTarget  `json:"targets,omitempty"`
+	RDNSIPv4             string      `json:"rdnsIPv4"`
+	RDNSIPv6             string      `json:"rdnsIPv6"`
 
 	// Observed only.
-	PublicIPv4Addr netip.Addr
-	PublicIPv6Addr netip.Addr
-	PTR            map[netip.Addr]string
+	PublicIPv4Addr netip.Addr            `json:"publicIPv4Addr"`
+	PublicIPv6Addr netip.Addr            `json:"publicIPv6Addr"`
+	PTR            map[netip.Addr]string `json:"ptr,omitempty"`
 }
 
 // LBService is one listener of a load balancer.
 type LBService struct {
-	Protocol        string // tcp
-	ListenPort      int
-	DestinationPort int
-	ProxyProtocol   bool
-	HealthCheck     LBHealthCheck
+	Protocol        string        `json:"protocol"` // tcp
+	ListenPort      int           `json:"listenPort"`
+	DestinationPort int           `json:"destinationPort"`
+	ProxyProtocol   bool          `json:"proxyProtocol"`
+	HealthCheck     LBHealthCheck `json:"healthCheck"`
 }
 
 // LBHealthCheck is a service's health check.
 type LBHealthCheck struct {
-	Protocol string // tcp or http
-	Port     int
-	Interval int // seconds
-	Timeout  int
-	Retries  int
-	HTTP     *LBHealthCheckHTTP `json:",omitempty"`
+	Protocol string             `json:"protocol"` // tcp or http
+	Port     int                `json:"port"`
+	Interval int                `json:"interval"` // seconds
+	Timeout  int                `json:"timeout"`
+	Retries  int                `json:"retries"`
+	HTTP     *LBHealthCheckHTTP `json:"http,omitempty"`
 }
 
 // LBHealthCheckHTTP is the HTTP part of a health check.
 type LBHealthCheckHTTP struct {
-	Path        string
-	Response    string
-	TLS         bool
-	StatusCodes []string
+	Path        string   `json:"path"`
+	Response    string   `json:"response"`
+	TLS         bool     `json:"tls"`
+	StatusCodes []string `json:"statusCodes,omitempty"`
 }
 
 // LBTarget is a label-selector target.
 type LBTarget struct {
-	LabelSelector string
-	UsePrivateIP  bool
+	LabelSelector string `json:"labelSelector"`
+	UsePrivateIP  bool   `json:"usePrivateIP"`
 }
 
 // loadBalancerKind: location cannot change; services and targets are synced one
@@ -294,7 +294,7 @@ func (loadBalancerKind) createReason(d *Resource) string {
 
 func (loadBalancerKind) attributes(r *Resource) map[string]any {
 	l := r.LoadBalancer
-	a := map[string]any{"type": l.Type, "location": l.Location, "algorithm": l.Algorithm, "public_interface": l.PublicInterface, "services": l.Services, "targets": l.Targets}
+	a := map[string]any{"type": l.Type, "location": l.Location, "algorithm": l.Algorithm, "publicInterface": l.PublicInterface, "services": l.Services, "targets": l.Targets}
 	if l.PrivateIP.IsValid() {
 		a["ip"] = l.PrivateIP.String()
 	}

@@ -14,9 +14,9 @@ const KindNetwork Kind = "network"
 
 // NetworkSpec is the cluster's private network.
 type NetworkSpec struct {
-	IPRange               netip.Prefix
-	ExposeRoutesToVSwitch bool
-	DeleteProtection      bool
+	IPRange               netip.Prefix `json:"ipRange"`
+	ExposeRoutesToVSwitch bool         `json:"exposeRoutesToVSwitch"`
+	DeleteProtection      bool         `json:"deleteProtection"`
 }
 
 // networkKind: apply never deletes a network (destroy does, once nothing is
@@ -96,5 +96,5 @@ func (networkKind) remove(ctx context.Context, r *run, o *Resource) (*hcloud.Act
 }
 
 func (networkKind) attributes(r *Resource) map[string]any {
-	return map[string]any{"ip_range": r.Network.IPRange.String(), "delete_protection": r.Network.DeleteProtection}
+	return map[string]any{"ipRange": r.Network.IPRange.String(), "deleteProtection": r.Network.DeleteProtection}
 }

@@ -14,7 +14,7 @@ const KindPlacementGroup Kind = "placement_group"
 
 // PlacementGroupSpec is a spread placement group (at most 10 servers).
 type PlacementGroupSpec struct {
-	Type string // spread
+	Type string `json:"type"` // spread
 }
 
 // placementGroupKind: worker pools get one group per ten servers, so scaling a

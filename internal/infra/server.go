@@ -18,32 +18,32 @@ const KindServer Kind = "server"
 
 // ServerSpec is a control-plane or worker server.
 type ServerSpec struct {
-	Role               string // control-plane or worker
-	Pool               string
-	Index              int // 1-based index within the pool
-	Type               string
-	Location           string
-	Arch               string // amd64 or arm64: which Talos snapshot to boot
-	PlacementGroup     string // placement group name; "" for none
-	Subnet             netip.Prefix
-	PrivateIP          netip.Addr // pinned address; invalid for "assigned by Hetzner"
-	Firewall           string     // firewall name, or "" when ExternalFirewallID is used
-	ExternalFirewallID int64
-	SSHKey             string
-	PublicIPv4         bool
-	PublicIPv6         bool
-	Backups            bool
-	DeleteProtection   bool
-	RDNSIPv4           string // reverse DNS template; "" for none
-	RDNSIPv6           string
+	Role               string       `json:"role"` // control-plane or worker
+	Pool               string       `json:"pool"`
+	Index              int          `json:"index"` // 1-based index within the pool
+	Type               string       `json:"type"`
+	Location           string       `json:"location"`
+	Arch               string       `json:"arch"`           // amd64 or arm64: which Talos snapshot to boot
+	PlacementGroup     string       `json:"placementGroup"` // placement group name; "" for none
+	Subnet             netip.Prefix `json:"subnet"`
+	PrivateIP          netip.Addr   `json:"privateIP"` // pinned address; invalid for "assigned by Hetzner"
+	Firewall           string       `json:"firewall"`  // firewall name, or "" when ExternalFirewallID is used
+	ExternalFirewallID int64        `json:"externalFirewallID"`
+	SSHKey             string       `json:"sshKey"`
+	PublicIPv4         bool         `json:"publicIPv4"`
+	PublicIPv6         bool         `json:"publicIPv6"`
+	Backups            bool         `json:"backups"`
+	DeleteProtection   bool         `json:"deleteProtection"`
+	RDNSIPv4           string       `json:"rdnsIPv4"` // reverse DNS template; "" for none
+	RDNSIPv6           string       `json:"rdnsIPv6"`
 
 	// Observed only.
-	ActualPrivateIP netip.Addr
-	Image           int64
-	PublicIPv4Addr  netip.Addr
-	PublicIPv6Addr  netip.Addr            // the ::1 address of the server's /64
-	PTR             map[netip.Addr]string // reverse DNS per public address
-	Status          string
+	ActualPrivateIP netip.Addr            `json:"actualPrivateIP"`
+	Image           int64                 `json:"image"`
+	PublicIPv4Addr  netip.Addr            `json:"publicIPv4Addr"`
+	PublicIPv6Addr  netip.Addr            `json:"publicIPv6Addr"` // the ::1 address of the server's /64
+	PTR             map[netip.Addr]string `json:"ptr,omitempty"`  // reverse DNS per public address
+	Status          string                `json:"status"`
 }
 
 // serverKind: type and location cannot change in place (that needs a rolling
@@ -255,7 +255,7 @@ func (serverKind) createReason(d *Resource) string {
 
 func (serverKind) attributes(r *Resource) map[string]any {
 	s := r.Server
-	a := map[string]any{"type": s.Type, "location": s.Location, "arch": s.Arch, "placement_group": s.PlacementGroup, "delete_protection": s.DeleteProtection}
+	a := map[string]any{"type": s.Type, "location": s.Location, "arch": s.Arch, "placementGroup": s.PlacementGroup, "deleteProtection": s.DeleteProtection}
 	if s.Subnet.IsValid() {
 		a["subnet"] = s.Subnet.String()
 	}

@@ -19,7 +19,7 @@ const KindSSHKey Kind = "ssh_key"
 // PublicKey is empty in the desired state: any key of this name and labels will do,
 // and a fresh ED25519 key is generated when it is missing.
 type SSHKeySpec struct {
-	PublicKey string
+	PublicKey string `json:"publicKey"`
 }
 
 // sshKeyKind: nothing about the key is compared but its labels (see SSHKeySpec).

@@ -14,10 +14,10 @@ const KindSubnet Kind = "subnet"
 
 // SubnetSpec is a cloud subnet of the network.
 type SubnetSpec struct {
-	Network     string // network name
-	IPRange     netip.Prefix
-	NetworkZone string
-	Purpose     string // control-plane, load-balancer, worker-shared, ... (for plan output)
+	Network     string       `json:"network"` // network name
+	IPRange     netip.Prefix `json:"ipRange"`
+	NetworkZone string       `json:"networkZone"`
+	Purpose     string       `json:"purpose"` // control-plane, load-balancer, worker-shared, ... (for plan output)
 }
 
 // subnetKind: Hetzner subnets have no ID, name or labels of their own; they are
@@ -129,5 +129,5 @@ func (subnetKind) describe(r *Resource) string {
 func (subnetKind) createReason(d *Resource) string { return "subnet for " + d.Subnet.Purpose }
 
 func (subnetKind) attributes(r *Resource) map[string]any {
-	return map[string]any{"ip_range": r.Subnet.IPRange.String(), "network_zone": r.Subnet.NetworkZone, "purpose": r.Subnet.Purpose}
+	return map[string]any{"ipRange": r.Subnet.IPRange.String(), "networkZone": r.Subnet.NetworkZone, "purpose": r.Subnet.Purpose}
 }

@@ -15,7 +15,7 @@ const KindVolume Kind = "volume"
 // VolumeSpec is a volume labelled with the cluster (for example by the CSI driver's
 // extra labels); only destroy touches volumes.
 type VolumeSpec struct {
-	Server int64 // attached server, 0 if none
+	Server int64 `json:"server"` // attached server, 0 if none
 }
 
 // volumeKind: volumes are never desired, so apply never creates or changes one;
