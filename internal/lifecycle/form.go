@@ -2,23 +2,13 @@ package lifecycle
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
-	"time"
-
-	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/formation"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/procedure"
@@ -120,7 +110,7 @@ func markInitialized(ctx context.Context, s *applyState) error {
 		return nil
 	}
 	s.d.Client.SetPhase("apply")
-	return createStateMarker(ctx, s.d.Client, s.c.Cluster.Name)
+	return infra.MarkInitialized(ctx, s.d.Client, s.c.Cluster.Name, s.d.Clock.Now())
 }
 
 // formationInputs lists the cluster's servers with their roles and addresses, and
@@ -186,38 +176,4 @@ func WriteSecretFile(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// createStateMarker uploads <cluster>-state, the module's "initialized" marker: a
-// self-signed certificate whose presence tells later runs (and the Terraform
-// module) that the cluster was bootstrapped.
-func createStateMarker(ctx context.Context, client *hetzner.Client, cluster string) error {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return fmt.Errorf("state marker key: %w", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: cluster},
-		NotBefore: now, NotAfter: now.Add(876600 * time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return fmt.Errorf("state marker certificate: %w", err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	name := layout.StateCertificateName(cluster)
-	err = client.Retry(ctx, "create state marker "+name, func(ctx context.Context) error {
-		_, _, err := client.API().Certificate.Create(ctx, hcloud.CertificateCreateOpts{
-			Name: name, Type: hcloud.CertificateTypeUploaded, Certificate: string(certPEM), PrivateKey: string(keyPEM),
-			Labels: layout.StateCertificateLabels(cluster),
-		})
-		return err
-	})
-	if hetzner.Classify(err) == hetzner.ClassUniqueness {
-		return nil // an earlier run created it just before dying
-	}
-	return err
 }
