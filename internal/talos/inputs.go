@@ -88,20 +88,7 @@ type NodeInputs struct {
 // primary returns the primary control plane: the one with the smallest
 // server name (talos.tf: sort(keys(hcloud_server.control_plane))[0]).
 func primary(cps []ControlPlaneNode) (ControlPlaneNode, bool) {
-	names := make([]string, 0, len(cps))
-	for _, cp := range cps {
-		names = append(names, cp.Name)
-	}
-	name, ok := layout.PrimaryServerName(names)
-	if !ok {
-		return ControlPlaneNode{}, false
-	}
-	for _, cp := range cps {
-		if cp.Name == name {
-			return cp, true
-		}
-	}
-	return ControlPlaneNode{}, false
+	return layout.Primary(cps, func(cp ControlPlaneNode) string { return cp.Name })
 }
 
 // sortedControlPlanes returns the control planes ordered by server name, the
