@@ -28,6 +28,12 @@ func (c *comparison) update(field string, from, to any, apply applyFunc) {
 	c.updates = append(c.updates, Update{Field: field, From: fmt.Sprint(from), To: fmt.Sprint(to), apply: apply})
 }
 
+// updateBecause is update with a reason of its own for plan output.
+func (c *comparison) updateBecause(why, field string, from, to any, apply applyFunc) {
+	c.update(field, from, to, apply)
+	c.updates[len(c.updates)-1].why = why
+}
+
 // problem records a difference that cannot be fixed in place.
 func (c *comparison) problem(format string, args ...any) {
 	c.problems = append(c.problems, fmt.Sprintf("%s: ", c.d)+fmt.Sprintf(format, args...))
@@ -86,11 +92,18 @@ func compare(desired *State, d, o *Resource, p *Plan) Change {
 		return ch
 	}
 	ch.Action = ActionUpdate
-	fields := make([]string, len(ch.Updates))
-	for i, u := range ch.Updates {
-		fields[i] = u.Field
+	var whys, fields []string
+	for _, u := range ch.Updates {
+		if u.why != "" {
+			whys = append(whys, u.why)
+		} else {
+			fields = append(fields, u.Field)
+		}
 	}
-	ch.Reason = strings.Join(fields, ", ") + " differ"
+	if len(fields) > 0 {
+		whys = append(whys, strings.Join(fields, ", ")+" differ")
+	}
+	ch.Reason = strings.Join(whys, "; ")
 	if len(missing) > 0 {
 		ch.Action = ActionAdopt
 		ch.Reason = "adopting: labels " + strings.Join(missing, ", ") + " are missing; " + ch.Reason

@@ -27,6 +27,9 @@ type Update struct {
 	Field string `json:"field"` // labels, rules, protection, dnsPtr <ip>, algorithm, type, publicInterface, ...
 	From  string `json:"from"`
 	To    string `json:"to"`
+	// why replaces "<field> differ" in the change's reason when the field's
+	// name alone would not tell people what happens ("start: server is off").
+	why   string
 	apply applyFunc
 }
 

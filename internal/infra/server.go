@@ -132,6 +132,21 @@ func (serverKind) compare(c *comparison, d, o *Resource) {
 	}
 	c.ptr(ds.RDNSIPv4, os.PublicIPv4Addr, os.PTR, ds.Pool, ds.Role)
 	c.ptr(ds.RDNSIPv6, os.PublicIPv6Addr, os.PTR, ds.Pool, ds.Role)
+	if stopped(os.Status) {
+		// A failed start action, a destroy stopped after its shutdowns, or a
+		// hand in the console: a server that is off is no node, so it is not
+		// "up to date". Last, so that the other updates reach it while it is
+		// off.
+		c.updateBecause("start: server is "+os.Status, "power", os.Status, hcloud.ServerStatusRunning,
+			acting("start", func(ctx context.Context, t *target) (*hcloud.Action, error) {
+				return actionOf(t.api().Server.Poweron(ctx, &hcloud.Server{ID: t.id}))
+			}))
+	}
+}
+
+// stopped says whether a server in status is off or on its way there.
+func stopped(status string) bool {
+	return status == string(hcloud.ServerStatusOff) || status == string(hcloud.ServerStatusStopping)
 }
 
 func (serverKind) setLabels(ctx context.Context, api *hcloud.Client, id int64, labels map[string]string) error {

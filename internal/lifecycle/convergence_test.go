@@ -82,6 +82,11 @@ func assertConverged(t *testing.T, w *world, c *config.Cluster) {
 	if len(servers) != c.ControlPlaneCount()+c.WorkerCount() {
 		t.Errorf("%d servers in the project, want %d (a duplicate or a leftover)", len(servers), c.ControlPlaneCount()+c.WorkerCount())
 	}
+	for _, s := range servers {
+		if s.Status != hcloud.ServerStatusRunning {
+			t.Errorf("server %s is %s, not running", s.Name, s.Status)
+		}
+	}
 }
 
 // TestApplyKilledAnywhereConverges interrupts apply after a seeded number of requests,
@@ -132,30 +137,41 @@ func TestApplyKilledAnywhereConverges(t *testing.T) {
 
 // TestApplyConvergesUnderFaults runs apply against a simulator that fails requests
 // and actions at random (seeded); apply is re-run until it succeeds, as a user would,
-// and must converge.
+// and must converge: every resource as desired and every server running (a failed
+// start action leaves a server off, which is not done).
 func TestApplyConvergesUnderFaults(t *testing.T) {
-	w := newWorld(t, hcloudsim.Options{Seed: 3})
-	c := parse(t, nil)
-	w.seed(t, c)
-	w.env.Sim.SetFaults(hcloudsim.Faults{
-		ServiceErrorRate: 0.05, RateLimitRate: 0.03, LockedRate: 0.05, ActionErrorRate: 0.05,
-	})
-	var err error
-	runs := 0
-	for runs < 10 {
-		runs++
-		if _, err = Apply(context.Background(), w.deps, c); err == nil {
-			break
-		}
-		t.Logf("apply run %d failed (expected under faults): %v", runs, err)
+	tests := []struct {
+		name   string
+		seed   uint64
+		faults hcloudsim.Faults
+	}{
+		{"mixed", 3, hcloudsim.Faults{ServiceErrorRate: 0.05, RateLimitRate: 0.03, LockedRate: 0.05, ActionErrorRate: 0.05}},
+		{"failed actions", 5, hcloudsim.Faults{ActionErrorRate: 0.25}},
 	}
-	if err != nil {
-		t.Fatalf("apply did not converge in %d runs: %v", runs, err)
-	}
-	w.env.Sim.SetFaults(hcloudsim.Faults{})
-	assertConverged(t, w, c)
-	if res, err := Destroy(context.Background(), w.deps, c, func([]string) bool { return true }); err != nil || len(res.Left) != 0 {
-		t.Fatalf("destroy after faults: %v %+v", err, res)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, hcloudsim.Options{Seed: tt.seed})
+			c := parse(t, nil)
+			w.seed(t, c)
+			w.env.Sim.SetFaults(tt.faults)
+			var err error
+			runs := 0
+			for runs < 10 {
+				runs++
+				if _, err = Apply(context.Background(), w.deps, c); err == nil {
+					break
+				}
+				t.Logf("apply run %d failed (expected under faults): %v", runs, err)
+			}
+			if err != nil {
+				t.Fatalf("apply did not converge in %d runs: %v", runs, err)
+			}
+			w.env.Sim.SetFaults(hcloudsim.Faults{})
+			assertConverged(t, w, c)
+			if res, err := Destroy(context.Background(), w.deps, c, func([]string) bool { return true }); err != nil || len(res.Left) != 0 {
+				t.Fatalf("destroy after faults: %v %+v", err, res)
+			}
+		})
 	}
 }
 
