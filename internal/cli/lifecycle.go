@@ -44,8 +44,17 @@ resource that would be created, updated or deleted, with the reason. plan never
 writes anything. -o json lists every resource with its kind, name, labels, key
 attributes and action, for scripts and CI.
 
-Exit status: 0 when the plan was computed (whether or not it has changes),
-1 on errors.`,
+Before anything is listed as a change, plan checks what Hetzner would refuse
+half-way through apply: server types that do not exist, are deprecated or are
+out of stock where new servers go (every pool at once, with where they are in
+stock), load balancer types, the snapshot build server, names that something
+else in the project holds, and the limits of placement groups and networks.
+Pools with fallbackLocations get their new servers placed where there is stock,
+and plan says where.
+
+Exit status: 0 when the plan was computed and apply could run it (whether or
+not it has changes), 1 on errors and when the plan has problems that apply
+would refuse to work around (the plan is still printed, also with -o json).`,
 		Example: `  hcloud-k8s plan
   hcloud-k8s plan -o json | jq '.resources[] | select(.action != "no-op")'`,
 		Args: cobra.NoArgs,
@@ -60,9 +69,17 @@ Exit status: 0 when the plan was computed (whether or not it has changes),
 				return err
 			}
 			if o.output == outputJSON {
-				return writeJSON(cmd.OutOrStdout(), kindPlan, planJSON(res))
+				err = writeJSON(cmd.OutOrStdout(), kindPlan, planJSON(res))
+			} else {
+				err = printPlan(cmd.OutOrStdout(), res)
 			}
-			return printPlan(cmd.OutOrStdout(), res)
+			if err != nil {
+				return err
+			}
+			if n := len(res.Plan.Problems); n > 0 {
+				return fmt.Errorf("the plan has %d problem(s) that apply would refuse to work around (listed above); apply would change nothing", n)
+			}
+			return nil
 		},
 	}
 	addCurrentIPFlag(cmd, &lf)

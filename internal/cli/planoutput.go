@@ -20,6 +20,7 @@ type planDoc struct {
 	Initialized bool           `json:"initialized"`
 	Summary     map[string]int `json:"summary"`
 	Problems    []string       `json:"problems"`
+	Notes       []string       `json:"notes"`
 	Unmanaged   []string       `json:"unmanaged"`
 	Snapshots   []snapshotDoc  `json:"snapshots"`
 	Resources   []resourceDoc  `json:"resources"`
@@ -49,7 +50,7 @@ func planJSON(res *lifecycle.PlanResult) planDoc {
 	doc := planDoc{
 		Cluster: p.Cluster, Initialized: p.Initialized,
 		Summary:  map[string]int{"create": c, "update": u, "delete": d},
-		Problems: orEmpty(p.Problems), Unmanaged: orEmpty(p.Unmanaged), Snapshots: []snapshotDoc{}, Resources: []resourceDoc{},
+		Problems: orEmpty(p.Problems), Notes: orEmpty(p.Notes), Unmanaged: orEmpty(p.Unmanaged), Snapshots: []snapshotDoc{}, Resources: []resourceDoc{},
 	}
 	for _, s := range res.Snapshots {
 		doc.Snapshots = append(doc.Snapshots, snapshotDoc{Arch: s.Arch, ID: s.ID, Selector: s.Selector})
@@ -131,6 +132,9 @@ func printPlan(w io.Writer, res *lifecycle.PlanResult) error {
 	}
 	for _, u := range p.Unmanaged {
 		fmt.Fprintf(w, "\nLeft alone: %s carries the cluster label but was not made by hcloud-k8s.\n", u)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "\nNote: %s.\n", n)
 	}
 	if len(p.Problems) > 0 {
 		fmt.Fprintln(w, "\nProblems (apply will refuse to run until they are resolved):")

@@ -111,7 +111,17 @@ type ServerPool struct {
 	RDNS     string `yaml:"rdns,omitempty" jsonschema_description:"Reverse DNS template for this pool's public IPv4 and IPv6 (placeholders as in cluster.rdns); wins over the cluster's templates."`
 	RDNSIPv4 string `yaml:"rdnsIPv4,omitempty" jsonschema_description:"Reverse DNS template for this pool's public IPv4; wins over rdns and the cluster's templates."`
 	RDNSIPv6 string `yaml:"rdnsIPv6,omitempty" jsonschema_description:"Reverse DNS template for this pool's public IPv6; wins over rdns and the cluster's templates."`
+	// FallbackLocations and PlacementGroupFallback are hcloud-k8s's own: the
+	// module has no capacity fallback.
+	FallbackLocations      []string `yaml:"fallbackLocations,omitempty" jsonschema_description:"Where to create this pool's new servers, in this order, when Hetzner has no stock of its type in location. All must be in location's network zone. Off by default: without it, a sold-out type stops plan and apply before anything is created, and the error names the locations that have stock. Servers that exist stay where they are."`
+	PlacementGroupFallback string   `yaml:"placementGroupFallback,omitempty" jsonschema:"enum=keep,enum=none" jsonschema_description:"What a server created in a fallback location does about the pool's placement group: keep (the default) joins it as usual; none creates the server without one, so that a location with few free hosts can still take it."`
 }
+
+// The values of ServerPool.PlacementGroupFallback; "" means keep.
+const (
+	PlacementGroupFallbackKeep = "keep"
+	PlacementGroupFallbackNone = "none"
+)
 
 // ControlPlanePool is one entry of controlPlaneNodepools.
 type ControlPlanePool struct {

@@ -381,6 +381,31 @@ func (v *validator) serverPool(c *Cluster, path string, sp ServerPool, names map
 	v.rdns(path+".rdns", sp.RDNS)
 	v.rdns(path+".rdnsIPv4", sp.RDNSIPv4)
 	v.rdns(path+".rdnsIPv6", sp.RDNSIPv6)
+	v.fallback(path, sp)
+}
+
+// fallback checks a pool's capacity fallback: known locations in the pool's
+// network zone (a server elsewhere could not join the network), each once.
+func (v *validator) fallback(path string, sp ServerPool) {
+	seen := map[string]bool{sp.Location: true}
+	for i, loc := range sp.FallbackLocations {
+		p := fmt.Sprintf("%s.fallbackLocations[%d]", path, i)
+		zone, ok := networkZones[loc]
+		switch {
+		case !ok:
+			v.location(p, loc)
+		case seen[loc]:
+			v.add(p, "%s is listed twice (or is the pool's location); each fallback location once", loc)
+		case zone != networkZones[sp.Location]:
+			v.add(p, "%s is in network zone %s, but the pool's location %s is in %s; a fallback must be in the same zone", loc, zone, sp.Location, networkZones[sp.Location])
+		}
+		seen[loc] = true
+	}
+	switch sp.PlacementGroupFallback {
+	case "", PlacementGroupFallbackKeep, PlacementGroupFallbackNone:
+	default:
+		v.add(path+".placementGroupFallback", "%q is not valid: use keep or none", sp.PlacementGroupFallback)
+	}
 }
 
 func (v *validator) pools(c *Cluster, net *layout.Network) {

@@ -27,6 +27,7 @@ func cloneFaults(f Faults) Faults {
 	f.Routes = slices.Clone(f.Routes)
 	f.UnavailableServerTypes = slices.Clone(f.UnavailableServerTypes)
 	f.UnavailableLocations = slices.Clone(f.UnavailableLocations)
+	f.SoldOutUnannounced = slices.Clone(f.SoldOutUnannounced)
 	return f
 }
 
@@ -56,4 +57,11 @@ func (s *Server) soldOut(serverType, location string) bool {
 	return slices.Contains(s.faults.UnavailableServerTypes, serverType) ||
 		slices.Contains(s.faults.UnavailableServerTypes, serverType+"@"+location) ||
 		slices.Contains(s.faults.UnavailableLocations, location)
+}
+
+// soldOutUnannounced reports whether a create of serverType in location fails
+// although the catalogue still lists it as available (Faults.SoldOutUnannounced).
+func (s *Server) soldOutUnannounced(serverType, location string) bool {
+	return slices.Contains(s.faults.SoldOutUnannounced, serverType) ||
+		slices.Contains(s.faults.SoldOutUnannounced, serverType+"@"+location)
 }

@@ -216,6 +216,11 @@ type Faults struct {
 	UnavailableServerTypes []string `json:"unavailable_server_types,omitempty"`
 	// UnavailableLocations cannot provision any server.
 	UnavailableLocations []string `json:"unavailable_locations,omitempty"`
+	// SoldOutUnannounced ("cx22", "cx22@fsn1") fail create with
+	// resource_unavailable while the catalogue still says available: stock
+	// that ran out between a plan's look at the catalogue and the create,
+	// which a pre-flight check cannot see coming.
+	SoldOutUnannounced []string `json:"sold_out_unannounced,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes JSON as a Go duration

@@ -131,7 +131,7 @@ func (s *Server) planLocation(p *serverPlan, name string) error {
 	if !ok {
 		return errInvalidField("location", "unsupported location for server type %s", p.stype.Name)
 	}
-	if !stl.Available || s.soldOut(p.stype.Name, name) {
+	if !stl.Available || s.soldOut(p.stype.Name, name) || s.soldOutUnannounced(p.stype.Name, name) {
 		return errf(http.StatusServiceUnavailable, "resource_unavailable",
 			"we are unable to provision servers for this location, try with a different location or try later")
 	}

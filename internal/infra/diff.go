@@ -58,6 +58,9 @@ type Plan struct {
 	// Problems are differences this release cannot fix safely; apply refuses to run
 	// while there are any.
 	Problems []string `json:"problems,omitempty"`
+	// Notes are decisions the plan made that the cluster file leaves open (a
+	// pool's new servers placed in a fallback location); people should see them.
+	Notes []string `json:"notes,omitempty"`
 	// Unmanaged lists resources that carry the cluster label but are not ours to
 	// change (for example a server someone labelled by hand); they are left alone.
 	Unmanaged []string `json:"unmanaged,omitempty"`

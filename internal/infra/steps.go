@@ -61,7 +61,7 @@ func (r *run) adopt(ctx context.Context, d *Resource) error {
 		return fmt.Errorf("the name %s is taken by a %s that could not be found", d.Name, d.Kind)
 	}
 	if !r.isOurs(o.Labels) {
-		return fmt.Errorf("a %s named %s already exists but does not carry the label cluster=%s; it belongs to something else, so hcloud-k8s will not touch it: rename or delete it, or pick another cluster name", d.Kind, d.Name, r.plan.Cluster)
+		return errors.New(foreignName(d.Ref(), r.plan.Cluster, o.Labels[layout.LabelCluster]))
 	}
 	r.setID(d.Ref(), o.ID)
 	return r.converge(ctx, d, o)

@@ -189,22 +189,6 @@ func TestApplyRefusesForeignNameClash(t *testing.T) {
 	}
 }
 
-// A sold-out server type fails fast with the type and location.
-func TestApplyFailsFastWhenCapacityIsGone(t *testing.T) {
-	w := newWorld(t, hcloudsim.Options{})
-	c := parse(t, nil)
-	w.seed(t, c)
-	w.env.Sim.SetFaults(hcloudsim.Faults{UnavailableServerTypes: []string{"cpx31@fsn1"}})
-	start := w.client.Total()
-	_, err := Apply(context.Background(), w.deps, c)
-	if err == nil || !containsAll(err.Error(), "cpx31", "fsn1", "capacity") {
-		t.Fatalf("err = %v", err)
-	}
-	if n := w.client.Total() - start; n > 120 {
-		t.Errorf("apply spent %d requests before giving up", n)
-	}
-}
-
 func hcloudPG(name string) hcloud.PlacementGroupCreateOpts {
 	return hcloud.PlacementGroupCreateOpts{Name: name, Type: hcloud.PlacementGroupTypeSpread, Labels: map[string]string{"owner": "someone-else"}}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/preflight"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/procedure"
 )
 
@@ -137,7 +138,37 @@ func Plan(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PlanResult{Plan: infra.Diff(desired, observed), Desired: desired, Observed: observed, Snapshots: snaps}, nil
+	res := &PlanResult{Desired: desired, Observed: observed, Snapshots: snaps}
+	if err := preflightPlan(ctx, d, c, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// preflightPlan diffs desired and observed after placing the new servers
+// where Hetzner has stock, and adds to the plan's problems everything Hetzner
+// would refuse once apply had started creating resources, so that apply
+// refuses before its first write instead.
+func preflightPlan(ctx context.Context, d Deps, c *config.Cluster, res *PlanResult) error {
+	cat, err := preflight.ReadCatalogue(ctx, d.Client)
+	if err != nil {
+		return err
+	}
+	notes := preflight.Place(c, cat, res.Desired, res.Observed)
+	p := infra.Diff(res.Desired, res.Observed)
+	p.Notes = notes
+	p.Problems = append(p.Problems, preflight.Check(c, cat, res.Desired, p, res.MissingSnapshots())...)
+	clashes, err := infra.NameClashes(ctx, d.Client, p)
+	if err != nil {
+		return err
+	}
+	quota, err := preflight.CheckProject(ctx, d.Client, p)
+	if err != nil {
+		return err
+	}
+	p.Problems = append(append(p.Problems, clashes...), quota...)
+	res.Plan = p
+	return nil
 }
 
 // Apply converges the cluster's Hetzner resources to the cluster file and,
@@ -158,6 +189,10 @@ func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) 
 func withResumeHint(verb, nothingUndone string, err error) error {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrNotConfirmed) {
 		return err
+	}
+	if errors.Is(err, infra.ErrProblems) {
+		// Found before the first write: there is nothing to continue.
+		return fmt.Errorf("%w\n%s changed nothing; resolve these and run it again", err, verb)
 	}
 	if hetzner.RerunHelps(err) {
 		return fmt.Errorf("%w\n%s; running %s again continues from here", err, nothingUndone, verb)

@@ -38,8 +38,10 @@ func TestApplyFailureMessages(t *testing.T) {
 		want      string
 	}{
 		{
+			// Stock that runs out after plan looked (a sold-out type plan can
+			// see is a pre-flight problem: TestPreflight...).
 			name:   "capacity",
-			faults: hcloudsim.Faults{UnavailableServerTypes: []string{"cpx31@fsn1"}},
+			faults: hcloudsim.Faults{SoldOutUnannounced: []string{"cpx31@fsn1"}},
 			want: "apply stopped at infrastructure: " + noCapacity("demo-worker-1") + "\n" +
 				noCapacity("demo-worker-2") + "\n" +
 				rerunAfterFix,
@@ -91,7 +93,7 @@ func TestApplyFailureMessages(t *testing.T) {
 
 var (
 	anyServer  = regexp.MustCompile(`create server demo-[a-z]+-[0-9]+ \([a-z0-9]+ in [a-z0-9]+\):`)
-	listedKind = regexp.MustCompile(`list [a-z ]+ with label selector`)
+	listedKind = regexp.MustCompile(`list [A-Za-z ]+ with label selector`)
 )
 
 // normalize takes out of an error text what parallelism decides: see
