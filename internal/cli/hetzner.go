@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -52,6 +53,8 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 	if o.debug {
 		hopts.Debug = o.env.Stderr
 	}
+	progress := lifecycle.SerialProgress(o.progress())
+	hopts.OnRateLimitWait = func(w hetzner.RateLimitWait) { fmt.Fprintln(progress, w) }
 	simClock, err := o.simulatorClock(cred.Endpoint)
 	if err != nil {
 		return nil, err
@@ -68,7 +71,7 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		client.Close()
 		return nil, err
 	}
-	deps := lifecycle.Deps{Client: client, Progress: o.env.Stderr, StateDir: stateDir, Token: cred.Token, TalosPollInterval: hopts.PollInterval}
+	deps := lifecycle.Deps{Client: client, Progress: progress, StateDir: stateDir, Token: cred.Token, TalosPollInterval: hopts.PollInterval}
 	if simClock != nil {
 		deps.Clock = simClock
 		// The Talos and Kubernetes waits still sleep on the wall clock: give
@@ -91,9 +94,6 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		}
 		deps.RescueSSHPort = port
 	}
-	if o.output == outputText {
-		deps.Progress = o.env.Stdout
-	}
 	if lf != nil && len(lf.currentIPs) > 0 {
 		ips, err := parseCurrentIPs(lf.currentIPs)
 		if err != nil {
@@ -111,6 +111,15 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		}
 	}
 	return &session{cluster: c, client: client, deps: deps}, nil
+}
+
+// progress is where human progress lines go: stdout with text output, stderr
+// with -o json, whose stdout is one JSON document and nothing else.
+func (o *options) progress() io.Writer {
+	if o.output == outputText {
+		return o.env.Stdout
+	}
+	return o.env.Stderr
 }
 
 func parseCurrentIPs(in []string) ([]string, error) {

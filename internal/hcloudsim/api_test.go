@@ -214,12 +214,14 @@ func TestRateLimit(t *testing.T) {
 		if resp.Meta.Ratelimit.Reset.Before(clk.Now()) {
 			t.Fatalf("reset %v in the past", resp.Meta.Ratelimit.Reset)
 		}
+		wantSimulatedDate(t, resp.Response, clk.Now())
 	}
 	_, resp, err := c.Location.List(ctx, hcloud.LocationListOpts{})
 	wantCode(t, err, hcloud.ErrorCodeRateLimitExceeded)
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
+	wantSimulatedDate(t, resp.Response, clk.Now())
 	clk.Advance(2 * time.Second)
 	if _, _, err := c.Location.List(ctx, hcloud.LocationListOpts{}); err != nil {
 		t.Fatalf("after refill: %v", err)
@@ -232,6 +234,15 @@ func TestRateLimit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// wantSimulatedDate checks that resp's Date is the simulated time now, the
+// clock its RateLimit-Reset is on, and not the wall clock.
+func wantSimulatedDate(t *testing.T, resp *http.Response, now time.Time) {
+	t.Helper()
+	if got, err := http.ParseTime(resp.Header.Get("Date")); err != nil || !got.Equal(now.Truncate(time.Second)) {
+		t.Fatalf("Date %q (%v), want the simulated time %v", resp.Header.Get("Date"), err, now)
+	}
 }
 
 func TestStatsEndpoint(t *testing.T) {

@@ -47,7 +47,8 @@
 //     name and full label-selector filters (package labelselector).
 //   - Rate limit: token bucket (default 3600, refill 1/s of simulated time)
 //     with RateLimit-Limit/-Remaining/-Reset on every /v1 response and 429
-//     rate_limit_exceeded when empty.
+//     rate_limit_exceeded when empty. Date tells the same simulated time the
+//     reset is measured on.
 //   - Addresses: public IPv4 from 127.0.1.1 upward (never 127.0.0.1) so a
 //     client can dial a simulated server; IPv6 /64s from 2001:db8::/32;
 //     private IPs allocated inside subnets (explicit IPs must be in a subnet

@@ -40,6 +40,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, pattern, key s
 	h.Set("RateLimit-Limit", strconv.Itoa(pre.limit))
 	h.Set("RateLimit-Remaining", strconv.Itoa(pre.remaining))
 	h.Set("RateLimit-Reset", strconv.FormatInt(pre.reset.Unix(), 10))
+	// Date is on the simulated clock, like RateLimit-Reset (net/http would
+	// stamp the wall clock): clients measure the reset against it.
+	h.Set("Date", pre.now.UTC().Format(http.TimeFormat))
 	if pre.delay > 0 {
 		select {
 		case <-time.After(pre.delay):
@@ -60,6 +63,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, pattern, key s
 
 // preflightResult is what the locked part of request admission decided.
 type preflightResult struct {
+	now         time.Time // simulated time of admission
 	correlation string
 	limit       int
 	remaining   int
@@ -75,7 +79,7 @@ func (s *Server) preflight(r *http.Request, key string) preflightResult {
 	s.total++
 	s.corr++
 	now := s.clock.Now()
-	res := preflightResult{correlation: fmt.Sprintf("%016x", s.corr)}
+	res := preflightResult{now: now, correlation: fmt.Sprintf("%016x", s.corr)}
 	f := &s.faults
 	faulted := f.routeFaulted(key)
 	if faulted && f.SlowRate > 0 && s.rng.Float64() < f.SlowRate {

@@ -1,12 +1,18 @@
 package hetzner
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 )
+
+// announceWaitsOver is the shortest wait for the rate limit that
+// Options.OnRateLimitWait hears of: shorter ones pass before anyone wonders
+// why nothing happens.
+const announceWaitsOver = 3 * time.Second
 
 // budget tracks the project's API token bucket as reported by the
 // RateLimit-* headers and decides how long the next request has to wait.
@@ -19,13 +25,15 @@ import (
 //
 // Hetzner's bucket refills Limit requests per hour (1/s by default). The
 // rate is read from the headers instead, so a simulator with another rate is
-// paced right as long as Clock tells the simulator's time; RateLimit-Reset
+// paced right as long as Clock runs at the simulator's speed; RateLimit-Reset
 // has whole seconds, so rates far above one request per second of that clock
-// are only estimated coarsely.
+// are only estimated coarsely. Clock need not agree with the server's clock:
+// observe measures the reset against the response's Date.
 type budget struct {
 	clock   Clock
 	reserve int // 0: derive from the limit; <0: never pace
 	maxWait time.Duration
+	onWait  func(RateLimitWait) // nil: long waits pass silently
 
 	mu         sync.Mutex
 	known      bool
@@ -36,10 +44,11 @@ type budget struct {
 	nextSlot   time.Time // no request may start before this
 	inflight   int       // slots reserved whose response has not arrived
 	waited     time.Duration
+	announced  time.Time // end of the last wait passed to onWait
 }
 
-func newBudget(clock Clock, reserve int, maxWait time.Duration) *budget {
-	return &budget{clock: clock, reserve: reserve, maxWait: maxWait}
+func newBudget(clock Clock, reserve int, maxWait time.Duration, onWait func(RateLimitWait)) *budget {
+	return &budget{clock: clock, reserve: reserve, maxWait: maxWait, onWait: onWait}
 }
 
 // refillIntervalLocked is the time the bucket needs to regain one request. The
@@ -67,6 +76,13 @@ func (b *budget) reserveFor(limit int) int {
 
 // observe records the RateLimit-* headers of a response. Responses without
 // them (proxies, test servers) leave the last known state untouched.
+//
+// RateLimit-Reset is a time on the server's clock, and so is the response's
+// Date: their difference is how far away the reset is, whatever the local
+// clock says. Measured against a local clock that is minutes off, a reset
+// seconds away would lie far in the future (every 429 waiting
+// MaxRateLimitWait) or in the past. The reset is kept as the time on Clock
+// that lies that far after now.
 func (b *budget) observe(h http.Header, now time.Time) {
 	limit, err1 := strconv.Atoi(h.Get("RateLimit-Limit"))
 	remaining, err2 := strconv.Atoi(h.Get("RateLimit-Remaining"))
@@ -81,8 +97,17 @@ func (b *budget) observe(h http.Header, now time.Time) {
 	b.observedAt = now
 	b.reset = time.Time{}
 	if reset, err := strconv.ParseInt(h.Get("RateLimit-Reset"), 10, 64); err == nil {
-		b.reset = time.Unix(reset, 0)
+		b.reset = now.Add(time.Unix(reset, 0).Sub(serverTime(h, now)))
 	}
+}
+
+// serverTime is the time the server stamped on its response (Date), or now
+// when there is no readable Date and the local clock has to stand in.
+func serverTime(h http.Header, now time.Time) time.Time {
+	if t, err := http.ParseTime(h.Get("Date")); err == nil {
+		return t
+	}
+	return now
 }
 
 // estimatedRemainingLocked extrapolates the last observation by the refill
@@ -101,6 +126,14 @@ func (b *budget) estimatedRemainingLocked(now time.Time) int {
 // call must be paired with a release once the request is answered or given
 // up.
 func (b *budget) reserveSlot() time.Duration {
+	wait, notice := b.bookSlot()
+	b.announce(notice)
+	return wait
+}
+
+// bookSlot is reserveSlot under the lock; it also returns the notice of a
+// long wait, to be announced once the lock is released.
+func (b *budget) bookSlot() (time.Duration, *RateLimitWait) {
 	now := b.clock.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -112,9 +145,11 @@ func (b *budget) reserveSlot() time.Duration {
 	// counting them keeps concurrent senders from overdrawing.
 	inflight := b.inflight
 	b.inflight++
+	remaining := b.remaining
 	if b.known && b.reserve >= 0 {
 		reserve := b.reserveFor(b.limit)
-		if remaining := b.estimatedRemainingLocked(now) - inflight; remaining < reserve {
+		remaining = b.estimatedRemainingLocked(now) - inflight
+		if remaining < reserve {
 			// Spacing grows as the bucket empties: at the reserve it
 			// matches the refill rate, at half of it it is twice as
 			// slow, near zero it is bounded by maxWait.
@@ -124,7 +159,7 @@ func (b *budget) reserveSlot() time.Duration {
 	}
 	wait := start.Sub(now)
 	b.waited += wait
-	return wait
+	return wait, b.noticeLocked(now, wait, remaining)
 }
 
 // release ends a request that reserveSlot admitted.
@@ -138,6 +173,13 @@ func (b *budget) release() {
 // blocks every other request for that long too: the bucket is shared, so
 // nobody should hammer it meanwhile.
 func (b *budget) backOffAfter429(now time.Time) time.Duration {
+	wait, notice := b.bookBackOff(now)
+	b.announce(notice)
+	return wait
+}
+
+// bookBackOff is backOffAfter429 under the lock, like bookSlot.
+func (b *budget) bookBackOff(now time.Time) (time.Duration, *RateLimitWait) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	wait := b.refillIntervalLocked()
@@ -149,7 +191,40 @@ func (b *budget) backOffAfter429(now time.Time) time.Duration {
 		b.nextSlot = until
 	}
 	b.waited += wait
-	return wait
+	return wait, b.noticeLocked(now, wait, b.remaining)
+}
+
+// RateLimitWait is a long wait for the rate limit, as Options.OnRateLimitWait
+// hears of it.
+type RateLimitWait struct {
+	Wait      time.Duration // how long the request is held back
+	Remaining int           // requests left in the bucket, as far as known
+	Limit     int           // RateLimit-Limit: the bucket's size, which Hetzner refills per hour
+}
+
+// String is the progress line for the wait.
+func (w RateLimitWait) String() string {
+	return fmt.Sprintf("Hetzner rate limit: waiting %ds, %d requests left of %d/h", int(w.Wait.Round(time.Second)/time.Second), w.Remaining, w.Limit)
+}
+
+// noticeLocked returns the notice of a wait that starts now, or nil when it
+// is too short to mention or starts while an announced wait still runs:
+// every request queued behind one 429 waits about as long, and one line says
+// it for all of them.
+func (b *budget) noticeLocked(now time.Time, wait time.Duration, remaining int) *RateLimitWait {
+	if b.onWait == nil || wait <= announceWaitsOver || now.Before(b.announced) {
+		return nil
+	}
+	b.announced = now.Add(wait)
+	return &RateLimitWait{Wait: wait, Remaining: max(remaining, 0), Limit: b.limit}
+}
+
+// announce passes a notice to onWait. It runs outside the lock, so that a
+// slow writer behind onWait holds up only the request that waits anyway.
+func (b *budget) announce(n *RateLimitWait) {
+	if n != nil {
+		b.onWait(*n)
+	}
 }
 
 // Budget is a snapshot of the rate-limit state, for --debug output.
@@ -157,7 +232,7 @@ type Budget struct {
 	Known     bool          // headers have been seen
 	Limit     int           // RateLimit-Limit
 	Remaining int           // RateLimit-Remaining of the last response
-	Reset     time.Time     // RateLimit-Reset of the last response
+	Reset     time.Time     // RateLimit-Reset of the last response, on Clock (see observe)
 	Waited    time.Duration // total time requests were held back
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,7 +16,10 @@ import (
 
 // rateLimitHandler answers every request with the RateLimit-* headers that
 // reply returns for the n-th request (0-based), and records request bodies.
+// Like the real API it stamps Date from the clock its resets are on, now;
+// without now it sends no Date.
 type rateLimitHandler struct {
+	now   func() time.Time
 	reply func(n int) (status, limit, remaining int, reset time.Time)
 
 	mu     sync.Mutex
@@ -31,6 +35,11 @@ func (h *rateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.bodies = append(h.bodies, string(body))
 	h.mu.Unlock()
 	status, limit, remaining, reset := h.reply(n)
+	if h.now != nil {
+		w.Header().Set("Date", h.now().UTC().Format(http.TimeFormat))
+	} else {
+		w.Header()["Date"] = nil // keeps net/http from stamping the wall clock
+	}
 	w.Header().Set("RateLimit-Limit", strconv.Itoa(limit))
 	w.Header().Set("RateLimit-Remaining", strconv.Itoa(remaining))
 	w.Header().Set("RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
@@ -53,11 +62,14 @@ func TestBudgetPacesWhenRemainingIsLow(t *testing.T) {
 		name      string
 		remaining int
 		reserve   int
+		skew      time.Duration // the server's clock minus the client's
 		wantGap   time.Duration // spacing between requests once paced
 	}{
 		{name: "plenty left", remaining: 3000, wantGap: 0},
 		{name: "just below the default reserve of 360", remaining: 300, wantGap: 1200 * time.Millisecond},
 		{name: "a tenth of the reserve", remaining: 36, wantGap: 10 * time.Second},
+		{name: "a tenth of the reserve, server clock 10 min ahead", remaining: 36, skew: 10 * time.Minute, wantGap: 10 * time.Second},
+		{name: "a tenth of the reserve, server clock 10 min behind", remaining: 36, skew: -10 * time.Minute, wantGap: 10 * time.Second},
 		{name: "empty bucket is capped by MaxRateLimitWait", remaining: 0, wantGap: time.Minute},
 		{name: "custom reserve not reached", remaining: 300, reserve: 100, wantGap: 0},
 		{name: "custom reserve", remaining: 50, reserve: 100, wantGap: 2 * time.Second},
@@ -66,10 +78,11 @@ func TestBudgetPacesWhenRemainingIsLow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
-			h := &rateLimitHandler{reply: func(int) (int, int, int, time.Time) {
+			serverNow := func() time.Time { return clock.Now().Add(tt.skew) }
+			h := &rateLimitHandler{now: serverNow, reply: func(int) (int, int, int, time.Time) {
 				// Like the real API: full again after one second per
 				// missing request.
-				return http.StatusOK, limit, tt.remaining, clock.Now().Add(time.Duration(limit-tt.remaining) * time.Second)
+				return http.StatusOK, limit, tt.remaining, serverNow().Add(time.Duration(limit-tt.remaining) * time.Second)
 			}}
 			c := newTestClient(t, newTestServer(t, h), Options{Clock: clock, RateLimitReserve: tt.reserve})
 
@@ -106,7 +119,7 @@ func TestBudgetPacesWhenRemainingIsLow(t *testing.T) {
 
 func TestBudgetEstimatesRefillDuringPauses(t *testing.T) {
 	clock := newFakeClock()
-	h := &rateLimitHandler{reply: func(n int) (int, int, int, time.Time) {
+	h := &rateLimitHandler{now: clock.Now, reply: func(n int) (int, int, int, time.Time) {
 		if n == 0 {
 			return http.StatusOK, 3600, 300, clock.Now().Add(3300 * time.Second)
 		}
@@ -142,7 +155,7 @@ func TestBudgetWaitsOn429UntilReset(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
-			h := &rateLimitHandler{reply: func(n int) (int, int, int, time.Time) {
+			h := &rateLimitHandler{now: clock.Now, reply: func(n int) (int, int, int, time.Time) {
 				if n == 0 {
 					return http.StatusTooManyRequests, 3600, 0, clock.Now().Add(tt.resetAfter)
 				}
@@ -170,7 +183,7 @@ func TestBudgetWaitsOn429UntilReset(t *testing.T) {
 
 func TestBudget429HoldsBackEveryone(t *testing.T) {
 	clock := newFakeClock()
-	b := newBudget(clock, 0, time.Minute)
+	b := newBudget(clock, 0, time.Minute, nil)
 	h := http.Header{}
 	h.Set("RateLimit-Limit", "3600")
 	h.Set("RateLimit-Remaining", "0")
@@ -188,7 +201,7 @@ func TestBudget429HoldsBackEveryone(t *testing.T) {
 
 func TestBudgetGivesUpAfterMaxRetries(t *testing.T) {
 	clock := newFakeClock()
-	h := &rateLimitHandler{reply: func(int) (int, int, int, time.Time) {
+	h := &rateLimitHandler{now: clock.Now, reply: func(int) (int, int, int, time.Time) {
 		return http.StatusTooManyRequests, 3600, 0, clock.Now().Add(2 * time.Second)
 	}}
 	c := newTestClient(t, newTestServer(t, h), Options{Clock: clock, MaxRetries: 2})
@@ -202,7 +215,7 @@ func TestBudgetGivesUpAfterMaxRetries(t *testing.T) {
 }
 
 func TestBudgetWaitHonoursContext(t *testing.T) {
-	h := &rateLimitHandler{reply: func(int) (int, int, int, time.Time) {
+	h := &rateLimitHandler{now: time.Now, reply: func(int) (int, int, int, time.Time) {
 		return http.StatusTooManyRequests, 3600, 0, time.Now().Add(time.Hour)
 	}}
 	c := newTestClient(t, newTestServer(t, h), Options{}) // real clock
@@ -231,5 +244,142 @@ func TestBudgetIgnoresResponsesWithoutHeaders(t *testing.T) {
 	}
 	if c.Budget().Known || len(clock.slept()) != 0 {
 		t.Fatalf("budget %+v, slept %v: want unknown and no pacing", c.Budget(), clock.slept())
+	}
+}
+
+func TestBudget429WaitFollowsTheServersDate(t *testing.T) {
+	tests := []struct {
+		name   string
+		skew   time.Duration // the server's clock minus the client's
+		noDate bool
+	}{
+		{name: "server clock 10 min ahead", skew: 10 * time.Minute},
+		{name: "server clock 10 min behind", skew: -10 * time.Minute},
+		{name: "clocks agree"},
+		{name: "no Date: the local clock stands in", noDate: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			serverNow := func() time.Time { return clock.Now().Add(tt.skew) }
+			h := &rateLimitHandler{now: serverNow, reply: func(n int) (int, int, int, time.Time) {
+				if n == 0 {
+					return http.StatusTooManyRequests, 3600, 0, serverNow().Add(5 * time.Second)
+				}
+				return http.StatusOK, 3600, 3000, serverNow().Add(time.Hour)
+			}}
+			if tt.noDate {
+				h.now = nil
+			}
+			c := newTestClient(t, newTestServer(t, h), Options{Clock: clock, RateLimitReserve: -1})
+			if err := doRaw(context.Background(), c, http.MethodGet, "/servers", ""); err != nil {
+				t.Fatalf("request failed after the 429: %v", err)
+			}
+			// Reset and Date are five seconds apart, however far the
+			// client's clock is off.
+			if sleeps := clock.slept(); len(sleeps) != 1 || sleeps[0] != 5*time.Second {
+				t.Fatalf("slept %v, want one wait of 5s", sleeps)
+			}
+		})
+	}
+}
+
+// waitRecorder collects what OnRateLimitWait hears.
+type waitRecorder struct {
+	mu    sync.Mutex
+	waits []RateLimitWait
+}
+
+func (r *waitRecorder) record(w RateLimitWait) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waits = append(r.waits, w)
+}
+
+func (r *waitRecorder) got() []RateLimitWait {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]RateLimitWait(nil), r.waits...)
+}
+
+func TestBudgetAnnouncesLongWaits(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int // of every response
+		remaining  int
+		resetAfter time.Duration // of a 429
+		want       []RateLimitWait
+	}{
+		{name: "429 with a long wait", status: http.StatusTooManyRequests, resetAfter: 42 * time.Second,
+			want: []RateLimitWait{{Wait: 42 * time.Second, Remaining: 0, Limit: 3600}}},
+		{name: "429 with a short wait", status: http.StatusTooManyRequests, resetAfter: 2 * time.Second},
+		{name: "429 with a wait of exactly the threshold", status: http.StatusTooManyRequests, resetAfter: 3 * time.Second},
+		// Request two books the spacing of 10 s; three and four wait it
+		// out, one after the other, and each says so.
+		{name: "paced", status: http.StatusOK, remaining: 36, want: []RateLimitWait{
+			{Wait: 10 * time.Second, Remaining: 36, Limit: 3600},
+			{Wait: 10 * time.Second, Remaining: 36, Limit: 3600},
+		}},
+		{name: "paced briefly", status: http.StatusOK, remaining: 300},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			h := &rateLimitHandler{now: clock.Now, reply: func(n int) (int, int, int, time.Time) {
+				if tt.status == http.StatusTooManyRequests && n > 0 {
+					return http.StatusOK, 3600, 3000, clock.Now().Add(time.Hour)
+				}
+				reset := clock.Now().Add(time.Duration(3600-tt.remaining) * time.Second)
+				if tt.status == http.StatusTooManyRequests {
+					reset = clock.Now().Add(tt.resetAfter)
+				}
+				return tt.status, 3600, tt.remaining, reset
+			}}
+			var rec waitRecorder
+			c := newTestClient(t, newTestServer(t, h), Options{Clock: clock, OnRateLimitWait: rec.record})
+			for range 4 {
+				if err := doRaw(context.Background(), c, http.MethodGet, "/servers", ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := rec.got(); !slices.Equal(got, tt.want) {
+				t.Fatalf("announced %+v, want %+v (slept %v)", got, tt.want, clock.slept())
+			}
+		})
+	}
+}
+
+func TestBudgetAnnouncesAWaitOnceForEveryoneQueuedBehindIt(t *testing.T) {
+	clock := newFakeClock()
+	var rec waitRecorder
+	b := newBudget(clock, 0, time.Minute, rec.record)
+	tooMany := func() {
+		h := http.Header{}
+		h.Set("Date", clock.Now().UTC().Format(http.TimeFormat))
+		h.Set("RateLimit-Limit", "3600")
+		h.Set("RateLimit-Remaining", "3")
+		h.Set("RateLimit-Reset", strconv.FormatInt(clock.Now().Add(42*time.Second).Unix(), 10))
+		b.observe(h, clock.Now())
+	}
+	tooMany()
+	wait := b.backOffAfter429(clock.Now())
+	// Another request arriving meanwhile waits as long, and is covered
+	// by the line already printed.
+	if got := b.reserveSlot(); got < 40*time.Second {
+		t.Fatalf("queued request waits %v, want about 42s", got)
+	}
+	b.release()
+	_ = clock.Sleep(context.Background(), wait)
+	// The next 429 is a new wait, and announced again.
+	tooMany()
+	b.backOffAfter429(clock.Now())
+
+	got := rec.got()
+	want := RateLimitWait{Wait: 42 * time.Second, Remaining: 3, Limit: 3600}
+	if len(got) != 2 || got[0] != want || got[1] != want {
+		t.Fatalf("announced %+v, want %+v twice", got, want)
+	}
+	if line := got[0].String(); line != "Hetzner rate limit: waiting 42s, 3 requests left of 3600/h" {
+		t.Fatalf("progress line %q", line)
 	}
 }

@@ -35,7 +35,7 @@ func New(opts Options) (*Client, error) {
 	c := &Client{
 		clock:  opts.Clock,
 		opts:   opts,
-		budget: newBudget(opts.Clock, opts.RateLimitReserve, opts.MaxRateLimitWait),
+		budget: newBudget(opts.Clock, opts.RateLimitReserve, opts.MaxRateLimitWait, opts.OnRateLimitWait),
 		stats:  newRequestStats(),
 	}
 	httpClient := *base // copy: the caller's client stays untouched

@@ -60,6 +60,13 @@ type Options struct {
 	// RateLimit-Reset is the time the bucket is full again, which can be an
 	// hour away; one request needs far less.
 	MaxRateLimitWait time.Duration
+	// OnRateLimitWait hears of every wait for the rate limit (pacing or
+	// after a 429) longer than 3 s, before it starts, so that a long pause
+	// can be explained: RateLimitWait.String is the progress line. Waits
+	// that start while an announced one still runs are not announced again.
+	// It is called from the goroutines that send requests; nil announces
+	// nothing.
+	OnRateLimitWait func(RateLimitWait)
 	// Clock is the time source; default the wall clock.
 	Clock Clock
 }

@@ -3,6 +3,7 @@ package hetzner
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -111,4 +112,51 @@ func TestSimBudgetNeverDrainsTheBucket(t *testing.T) {
 		t.Fatalf("budget %+v: want pacing to have kept requests in the bucket", b)
 	}
 	t.Logf("budget after %d requests: %+v", c.Total(), b)
+}
+
+// simView is the simulator's clock in TestSimRateLimitWaitFollowsTheSimulatorsDate:
+// skew off the client's fakeClock, and moving only when the client sleeps.
+// The simulator only reads Now; it waits for nothing itself.
+type simView struct {
+	*fakeClock
+	skew time.Duration
+}
+
+func (v simView) Now() time.Time { return v.fakeClock.Now().Add(v.skew) }
+func (v simView) Speed() float64 { return 0 }
+
+func TestSimRateLimitWaitFollowsTheSimulatorsDate(t *testing.T) {
+	// The client's clock is 10 minutes ahead of the simulator's: measured
+	// against it, every RateLimit-Reset lies in the past.
+	clock := newFakeClock()
+	env := simtest.New(t, hcloudsim.Options{
+		Clock:     simView{fakeClock: clock, skew: -10 * time.Minute},
+		RateLimit: hcloudsim.RateLimitOptions{Limit: 5, RefillPerSecond: 1},
+	})
+	httpClient := simtest.LoopbackHTTPClient(t)
+	t.Cleanup(httpClient.CloseIdleConnections)
+	var rec waitRecorder
+	c, err := New(Options{
+		Token: env.Token, Endpoint: env.Endpoint, HTTPClient: httpClient,
+		Clock: clock, RateLimitReserve: -1, OnRateLimitWait: rec.record,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+
+	// The sixth request finds the bucket of five empty; it is full again
+	// five seconds later by the simulator's Date.
+	for range 6 {
+		if err := doRaw(context.Background(), c, http.MethodGet, "/locations", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sleeps := clock.slept(); len(sleeps) != 1 || sleeps[0] != 5*time.Second {
+		t.Fatalf("slept %v, want one wait of 5s", sleeps)
+	}
+	got := rec.got()
+	if len(got) != 1 || got[0].String() != "Hetzner rate limit: waiting 5s, 0 requests left of 5/h" {
+		t.Fatalf("announced %+v, want the one wait of 5s", got)
+	}
 }

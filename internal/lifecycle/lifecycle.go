@@ -75,10 +75,19 @@ func (d Deps) progress() io.Writer {
 // withSerialProgress makes Progress safe for the many goroutines of one
 // procedure: lines from parallel steps never interleave or race.
 func (d Deps) withSerialProgress() Deps {
-	if _, ok := d.Progress.(*serialWriter); !ok && d.Progress != nil {
-		d.Progress = &serialWriter{w: d.Progress}
-	}
+	d.Progress = SerialProgress(d.Progress)
 	return d
+}
+
+// SerialProgress makes w safe for concurrent writers, in the form Deps.Progress
+// is taken as it is. Whatever else prints progress beside a procedure (the
+// Hetzner client's rate-limit waits) writes to the same value, so that its
+// lines never cut into the procedure's. nil stays nil.
+func SerialProgress(w io.Writer) io.Writer {
+	if _, ok := w.(*serialWriter); ok || w == nil {
+		return w
+	}
+	return &serialWriter{w: w}
 }
 
 type serialWriter struct {
