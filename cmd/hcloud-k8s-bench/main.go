@@ -25,6 +25,7 @@ import (
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/loopback"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/lifecycle"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
@@ -91,7 +92,12 @@ func total(m map[string]int) int {
 }
 
 func measure(ctx context.Context, workers int) (*result, error) {
-	sim := hcloudsim.New(hcloudsim.Options{Speed: simSpeed, Seed: 1})
+	addrs, err := loopback.Claim(loopback.First)
+	if err != nil {
+		return nil, err
+	}
+	defer addrs.Release()
+	sim := hcloudsim.New(hcloudsim.Options{Speed: simSpeed, Seed: 1, PublicIPv4Start: addrs.Start(0)})
 	if err := sim.Start(ctx); err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/loopback"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
@@ -68,7 +69,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
-	sim := hcloudsim.New(hcloudsim.Options{Speed: *speed, Seed: 1})
+	// The world's own loopback range: another world running on this machine
+	// must never answer for this one's servers (internal/hcloudsim/loopback).
+	addrs, err := loopback.Claim(loopback.First)
+	if err != nil {
+		return err
+	}
+	defer addrs.Release()
+	sim := hcloudsim.New(hcloudsim.Options{Speed: *speed, Seed: 1, PublicIPv4Start: addrs.Start(0)})
 	if err := sim.Start(ctx); err != nil {
 		return fmt.Errorf("start simulator: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/loopback"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/kubesim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
@@ -103,6 +104,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--world: %w", err)
 		}
 	}
+	// Claim this process's own loopback range, so that a second simulator
+	// (or world) on the machine hands out other addresses: fake Talos nodes
+	// listen on them (internal/hcloudsim/loopback).
+	addrs, err := loopback.Claim(loopback.First)
+	if err != nil {
+		return err
+	}
+	defer addrs.Release()
+	opts.PublicIPv4Start = addrs.Start(0)
+	fmt.Fprintf(stderr, "hcloud-sim: simulated public IPv4 addresses are in %s\n", addrs.Prefix())
 	sim := hcloudsim.New(opts)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -64,3 +64,43 @@ func TestRunHelpAndBadListen(t *testing.T) {
 		t.Fatal("non-loopback listen address accepted")
 	}
 }
+
+// Two simulators on one machine hand out different addresses: each claims its
+// own loopback range, so one world's fake nodes never answer for the other's.
+func TestTwoSimulatorsGetTheirOwnAddresses(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rangeOf := func() (string, chan error) {
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"--no-rate-limit"}, io.Discard, pw)
+			pw.Close()
+		}()
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if r, ok := strings.CutPrefix(sc.Text(), "hcloud-sim: simulated public IPv4 addresses are in "); ok {
+				go io.Copy(io.Discard, pr) // keep the simulator's stderr flowing
+				return r, done
+			}
+		}
+		t.Fatal("the simulator never said which addresses it hands out")
+		return "", done
+	}
+	a, doneA := rangeOf()
+	b, doneB := rangeOf()
+	if a == b || !strings.HasPrefix(a, "127.") || !strings.HasSuffix(a, ".0.0/16") {
+		t.Errorf("ranges %s and %s", a, b)
+	}
+	cancel()
+	for _, done := range []chan error{doneA, doneB} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("simulator did not stop")
+		}
+	}
+}

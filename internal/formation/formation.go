@@ -327,31 +327,39 @@ func (s *State) dial(ctx context.Context, n Node, maintenance bool) (*client.Cli
 	return client.New(ctx, client.WithEndpoints(n.PublicIPv4.String()), client.WithTLSConfig(tlsCfg))
 }
 
-// probe reports whether the node answers with mTLS (configured) or in maintenance.
-func (s *State) probe(ctx context.Context, n Node) (configured, maintenance bool) {
-	try := func(insecure bool) bool {
+// probe reports whether the node answers with mTLS (configured) or in
+// maintenance; when it does neither, why says what the attempts returned.
+func (s *State) probe(ctx context.Context, n Node) (configured, maintenance bool, why string) {
+	try := func(insecure bool) error {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		c, err := s.dial(pctx, n, insecure)
 		if err != nil {
-			return false
+			return err
 		}
 		defer c.Close()
 		_, err = c.Version(pctx)
-		return err == nil
+		return err
 	}
-	if try(false) {
-		return true, false
+	mtlsErr := try(false)
+	if mtlsErr == nil {
+		return true, false, ""
 	}
-	return false, try(true)
+	maintErr := try(true)
+	if maintErr == nil {
+		return false, true, ""
+	}
+	return false, false, describeAttempt(mtlsErr, maintErr)
 }
 
 // configure pushes the node's configuration if it is in maintenance mode and waits
 // until it answers with mTLS. A node that already does is left as it is.
 func (s *State) configure(ctx context.Context, n Node, data []byte) (applied bool, err error) {
 	deadline := s.deadline()
+	waiting := s.newWaitReporter(n)
 	for {
-		configured, maintenance := s.probe(ctx, n)
+		configured, maintenance, why := s.probe(ctx, n)
+		waiting.attempt(why)
 		switch {
 		case configured:
 			return applied, nil
@@ -366,7 +374,7 @@ func (s *State) configure(ctx context.Context, n Node, data []byte) (applied boo
 			if applied {
 				return applied, fmt.Errorf("did not come back with its configuration within %s", s.in.Timeout)
 			}
-			return false, fmt.Errorf("the Talos API at %s:50000 did not answer within %s (is the server running, and does the firewall allow this machine?)", n.PublicIPv4, s.in.Timeout)
+			return false, fmt.Errorf("the Talos API at %s:50000 did not answer within %s (last attempt: %s; is the server running, and does the firewall allow this machine?)", n.PublicIPv4, s.in.Timeout, waiting.last)
 		}
 		if err := s.sleep(ctx); err != nil {
 			return applied, err
@@ -434,7 +442,7 @@ func (s *State) update(ctx context.Context, n Node, data []byte) (bool, error) {
 	if mode == machine.ApplyConfigurationRequest_REBOOT {
 		// Let the node go down first, so the wait below sees it come back
 		// rather than the moment before its reboot.
-		for configured, _ := s.probe(ctx, n); configured && !s.expired(deadline); configured, _ = s.probe(ctx, n) {
+		for configured, _, _ := s.probe(ctx, n); configured && !s.expired(deadline); configured, _, _ = s.probe(ctx, n) {
 			if err := s.sleep(ctx); err != nil {
 				return true, err
 			}
@@ -444,7 +452,7 @@ func (s *State) update(ctx context.Context, n Node, data []byte) (bool, error) {
 		if err := s.sleep(ctx); err != nil {
 			return true, err
 		}
-		if configured, _ := s.probe(ctx, n); configured {
+		if configured, _, _ := s.probe(ctx, n); configured {
 			return true, nil
 		}
 		if s.expired(deadline) {

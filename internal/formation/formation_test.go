@@ -89,7 +89,8 @@ func (c *sleepyClock) Sleep(ctx context.Context, d time.Duration) error {
 func TestWaitsRunOnTheInputsClock(t *testing.T) {
 	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := &sleepyClock{now: epoch}
-	s := NewState(Inputs{Clock: c, Timeout: time.Hour, PollInterval: time.Minute})
+	var progress strings.Builder
+	s := NewState(Inputs{Clock: c, Timeout: time.Hour, PollInterval: time.Minute, Progress: &progress})
 	s.mtls = &tls.Config{MinVersion: tls.VersionTLS13}
 	// Nothing listens on this address; a wait on the wall clock would run into
 	// the test's own deadline instead.
@@ -97,8 +98,14 @@ func TestWaitsRunOnTheInputsClock(t *testing.T) {
 	defer cancel()
 	n := Node{Name: "demo-control-1", PublicIPv4: netip.MustParseAddr("127.0.0.254")}
 	_, err := s.configure(ctx, n, nil)
-	if err == nil || !strings.Contains(err.Error(), "did not answer within 1h0m0s") {
-		t.Fatalf("err = %v, want the Talos API given up on after the clock's hour", err)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 1h0m0s (last attempt: nothing listens there yet (connection refused);") {
+		t.Fatalf("err = %v, want the Talos API given up on after the clock's hour, with the last attempt's answer", err)
+	}
+	// The wait says what the attempts return, at a calm rate: after 30 s,
+	// then every 2 minutes while the answer stays the same.
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	if len(lines) < 25 || len(lines) > 35 || !strings.Contains(lines[0], "still waiting for the Talos API of demo-control-1 (127.0.0.254:50000) after 1m0s: nothing listens there yet (connection refused)") {
+		t.Errorf("%d progress lines, first %q; want about 30, saying the connection is refused", len(lines), lines[0])
 	}
 	if slept := c.now.Sub(epoch); slept < time.Hour || slept > time.Hour+2*time.Minute {
 		t.Errorf("slept %s on the clock, want an hour in one-minute polls", slept)

@@ -49,8 +49,10 @@
 //     with RateLimit-Limit/-Remaining/-Reset on every /v1 response and 429
 //     rate_limit_exceeded when empty. Date tells the same simulated time the
 //     reset is measured on.
-//   - Addresses: public IPv4 from 127.0.1.1 upward (never 127.0.0.1) so a
-//     client can dial a simulated server; IPv6 /64s from 2001:db8::/32;
+//   - Addresses: public IPv4 upward from Options.PublicIPv4Start (127.0.1.1
+//     by default; hcloud-sim and simtest start in a range they claimed with
+//     the loopback package), never 127.0.0.1, so a client can dial a
+//     simulated server; IPv6 /64s from 2001:db8::/32;
 //     private IPs allocated inside subnets (explicit IPs must be in a subnet
 //     and free; released IPs are quarantined for PrivateIPQuarantine).
 //

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -109,9 +108,10 @@ func TestFaultsEndpoint(t *testing.T) {
 // TestDeterminism runs the same scenario twice with the same seed and
 // expects identical observable results (passwords, IPs, action jitter).
 func TestDeterminism(t *testing.T) {
+	start := simtest.AddressRange(t)
 	run := func() []string {
 		// Same seed, same address range: the runs must match to the letter.
-		env := simtest.New(t, hcloudsim.Options{Seed: 42, Faults: hcloudsim.Faults{ActionErrorRate: 0.5}, PublicIPv4Start: netip.MustParseAddr("127.201.1.0")})
+		env := simtest.New(t, hcloudsim.Options{Seed: 42, Faults: hcloudsim.Faults{ActionErrorRate: 0.5}, PublicIPv4Start: start})
 		var out []string
 		for _, name := range []string{"a", "b", "c", "d"} {
 			res := startServer(t, env, serverSpec{name: name})

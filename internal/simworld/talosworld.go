@@ -353,6 +353,9 @@ func (w *TalosWorld) newEntry(s hcloudsim.ServerState) (*serverEntry, error) {
 				w.opts.OnPowerOff(id)
 			}
 		},
+		OnBootFailure: func(n *talossim.Node, err error) {
+			w.fail(fmt.Errorf("server %s (%d): its fake Talos node cannot come up, so nothing answers on its address: %w (another local world or process may hold the address: run one world per loopback range)", s.Name, s.ID, err))
+		},
 		Logf: func(format string, args ...any) { w.logf(format, args...) },
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -503,4 +504,54 @@ func TestParseTaint(t *testing.T) {
 			t.Errorf("parseTaint(%q) = %+v, want %+v", spec, got, want)
 		}
 	}
+}
+
+// A fake node whose address another process holds cannot come up; the world
+// says so in Err (hcloud-sim prints it) instead of leaving a CLI waiting for
+// a node that never answers.
+func TestTalosWorldSaysWhenANodeCannotListen(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	env := simtest.New(t, hcloudsim.Options{})
+	c, err := config.Parse(config.Starter(config.StarterOptions{Name: "demo", Location: "fsn1"}), "cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshots, err := SeedTalosSnapshots(ctx, env.Client, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := StartTalosWorld(ctx, env.Sim, TalosWorldOptions{TalosImages: ImageSet(snapshots...), Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	// The server's address is taken before the server starts.
+	res, _, err := env.Client.Server.Create(ctx, hcloud.ServerCreateOpts{
+		Name: "demo-control-1", ServerType: &hcloud.ServerType{Name: "cpx22"}, Image: &hcloud.Image{ID: snapshots[0]},
+		Location: &hcloud.Location{Name: "fsn1"}, Labels: layout.ControlPlaneServerLabels("demo", "control", nil),
+		StartAfterCreate: hcloud.Ptr(false),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Action.WaitFor(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...); err != nil {
+		t.Fatal(err)
+	}
+	squatter, err := net.Listen("tcp", net.JoinHostPort(res.Server.PublicNet.IPv4.IP.String(), "50000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
+	a, _, err := env.Client.Server.Poweron(ctx, res.Server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Action.WaitFor(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the world to report the node that cannot listen", func() (bool, error) {
+		err := w.Err()
+		return err != nil && strings.Contains(err.Error(), "demo-control-1") && strings.Contains(err.Error(), "cannot come up") && strings.Contains(err.Error(), "address already in use"), nil
+	})
 }

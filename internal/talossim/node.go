@@ -94,6 +94,11 @@ type NodeOptions struct {
 	// off: Reset without reboot or Shutdown. The Hetzner integration marks the
 	// server off there.
 	OnPowerOff func(n *Node)
+	// OnBootFailure is called when the node cannot come up at all, for
+	// example because another process holds its address: the node then
+	// stays down, and a world that hid this would leave a CLI waiting for a
+	// node that never answers.
+	OnBootFailure func(n *Node, err error)
 	// Logf receives debug logs; silent when nil.
 	Logf func(format string, args ...any)
 }
@@ -442,6 +447,9 @@ func (n *Node) boot(ctx context.Context, wait bool) {
 		n.lastErr = err
 		n.mu.Unlock()
 		n.logf("boot: %v", err)
+		if n.opts.OnBootFailure != nil {
+			n.opts.OnBootFailure(n, err)
+		}
 		return
 	}
 	if !configured {

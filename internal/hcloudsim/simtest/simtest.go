@@ -6,12 +6,14 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/clock"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/loopback"
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 )
 
@@ -51,7 +53,7 @@ func New(t testing.TB, opts hcloudsim.Options) *Env {
 		opts.Seed = 1
 	}
 	if !opts.PublicIPv4Start.IsValid() {
-		opts.PublicIPv4Start = nextAddressRange()
+		opts.PublicIPv4Start = AddressRange(t)
 	}
 	sim := hcloudsim.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -99,12 +101,37 @@ func (e *Env) Eventually(t testing.TB, simTimeout time.Duration, cond func() boo
 	}
 }
 
-var simCount atomic.Uint32
+var (
+	simCount atomic.Uint32
+	claim    struct {
+		once sync.Once
+		r    *loopback.Range
+		err  error
+	}
+)
+
+// AddressRange is a start for hcloudsim.Options.PublicIPv4Start that no other
+// simulator on the machine uses; New takes one when opts has none.
+func AddressRange(t testing.TB) netip.Addr {
+	t.Helper()
+	start, err := nextAddressRange()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return start
+}
 
 // nextAddressRange gives every simulator of this test process its own /24 of
-// loopback addresses, and different processes (go test runs packages in
-// parallel) different second octets, so fake nodes never fight over a port.
-func nextAddressRange() netip.Addr {
-	n := simCount.Add(1)
-	return netip.AddrFrom4([4]byte{127, byte(16 + os.Getpid()%200), byte(n % 256), 0})
+// loopback addresses in a /16 this process holds (internal/hcloudsim/loopback),
+// so that the fake nodes of test processes running at once (go test runs
+// packages in parallel) never fight over an address. The range is held until
+// the process exits.
+func nextAddressRange() (netip.Addr, error) {
+	claim.once.Do(func() {
+		claim.r, claim.err = loopback.Claim(loopback.First + os.Getpid()%(loopback.Last-loopback.First+1))
+	})
+	if claim.err != nil {
+		return netip.Addr{}, claim.err
+	}
+	return claim.r.Start(int(simCount.Add(1))), nil
 }
