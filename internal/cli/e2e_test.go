@@ -14,6 +14,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/netwatch"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
 
@@ -40,6 +41,7 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the kube-apiserver and etcd binaries (go run ./hack/testbin)")
 	}
+	netwatch.Guard(t, os.Getpid()) // the CLI and the whole world stay on loopback
 	sim := simtest.New(t, hcloudsim.Options{})
 	sshPort, err := sim.Sim.ServeRescueSSH(0)
 	if err != nil {

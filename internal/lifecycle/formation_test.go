@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/client"
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
+	"google.golang.org/grpc"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -23,6 +26,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image/imagetest"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/netwatch"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
 )
@@ -36,6 +40,9 @@ func TestApplyFormsACluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the kube-apiserver and etcd binaries (go run ./hack/testbin)")
 	}
+	// Nothing of the world (this process, kube-apiserver, etcd) may connect
+	// anywhere but loopback, the whole way through.
+	netwatch.Guard(t, os.Getpid())
 	w := newWorld(t, hcloudsim.Options{})
 	c := parse(t, nil)
 	ctx := context.Background()
@@ -125,7 +132,17 @@ func TestApplyFormsACluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tcl, err := client.New(ctx, client.WithConfig(tc))
+	// The talosconfig lists the control planes' IPv6 addresses too, as the
+	// module's does; in the local world those are data (2001:db8::/32) and
+	// must never be dialed: the client's dialer refuses them, so it uses the
+	// IPv4 endpoints (the netwatch above fails the test if it did not).
+	var dialer net.Dialer
+	tcl, err := client.New(ctx, client.WithConfig(tc), client.WithGRPCDialOptions(grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+		if ap, err := netip.ParseAddrPort(addr); err != nil || !ap.Addr().IsLoopback() {
+			return nil, fmt.Errorf("%s is not dialed in the local world", addr)
+		}
+		return dialer.DialContext(ctx, "tcp", addr)
+	})))
 	if err != nil {
 		t.Fatal(err)
 	}
