@@ -29,6 +29,7 @@ type session struct {
 type lifecycleFlags struct {
 	currentIPs         []string
 	infrastructureOnly bool
+	breakLock          bool
 }
 
 // openSession loads the cluster file, resolves credentials and builds the client.
@@ -82,6 +83,7 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 	}
 	if lf != nil {
 		deps.InfrastructureOnly = lf.infrastructureOnly
+		deps.BreakLock = lf.breakLock
 	}
 	if u := o.env.Getenv(envImageFactory); u != "" {
 		deps.ImageFactory = &image.FactoryClient{BaseURL: strings.TrimRight(u, "/"), HTTPClient: o.env.HTTPClient}

@@ -110,7 +110,15 @@ func newApplyCommand(o *options) *cobra.Command {
 apply is idempotent and safe to interrupt: run it again and it continues, with
 no duplicates and no second bootstrap. A failed apply never deletes anything to
 "roll back". Servers of a bootstrapped cluster are not removed (that needs
-draining and etcd member removal, which come later): apply says so and stops.`,
+draining and etcd member removal, which come later): apply says so and stops.
+
+Before any of this, apply checks the plan against what Hetzner offers (see
+plan --help) and refuses, having changed nothing, if Hetzner would refuse part
+of it. While it runs, apply holds the cluster's lock (an SSH key named
+<cluster>-lock): a second apply or destroy of the cluster fails at once and
+says who holds it and since when. A lock left by a crashed run expires after
+15 minutes, or at once when that run was a process of this machine;
+--break-lock takes it anyway.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := o.openSession(&lf)
@@ -136,11 +144,18 @@ draining and etcd member removal, which come later): apply says so and stops.`,
 	}
 	addCurrentIPFlag(cmd, &lf)
 	cmd.Flags().BoolVar(&lf.infrastructureOnly, "infrastructure-only", false, "stop after the Hetzner resources: no Talos configuration, no bootstrap")
+	addBreakLockFlag(cmd, &lf)
 	return cmd
+}
+
+// addBreakLockFlag adds --break-lock to a command that takes the cluster's lock.
+func addBreakLockFlag(cmd *cobra.Command, lf *lifecycleFlags) {
+	cmd.Flags().BoolVar(&lf.breakLock, "break-lock", false, "take the cluster's lock even if another run holds it (only when you know that run is gone: two runs at once can leave the cluster half-changed)")
 }
 
 func newDestroyCommand(o *options) *cobra.Command {
 	var yes bool
+	var lf lifecycleFlags
 	cmd := &cobra.Command{
 		Use:   "destroy",
 		Short: "Delete every resource this cluster owns, and nothing else",
@@ -153,10 +168,15 @@ apply). At the end destroy lists the cluster's resources again and reports
 anything left.
 
 You are shown what will be deleted and asked to type the cluster name, unless
---yes is given.`,
+--yes is given.
+
+Like apply, destroy holds the cluster's lock (an SSH key named <cluster>-lock)
+while it runs: a second apply or destroy of the cluster fails at once and says
+who holds it. A lock left by a crashed run expires after 15 minutes, or at once
+when that run was a process of this machine; --break-lock takes it anyway.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := o.openSession(nil)
+			s, err := o.openSession(&lf)
 			if err != nil {
 				return err
 			}
@@ -196,6 +216,7 @@ You are shown what will be deleted and asked to type the cluster name, unless
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	addBreakLockFlag(cmd, &lf)
 	return cmd
 }
 

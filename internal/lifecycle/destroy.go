@@ -12,6 +12,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/lock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/procedure"
 )
 
@@ -31,7 +32,9 @@ type DestroyResult struct {
 func Destroy(ctx context.Context, d Deps, c *config.Cluster, confirm func(summary []string) bool) (*DestroyResult, error) {
 	d = d.withDefaults()
 	s := &destroyState{d: d, c: c, w: d.progress(), confirm: confirm}
-	if _, err := procedure.Run(ctx, d.runner("destroy"), destroySteps(), s); err != nil {
+	_, err := procedure.Run(ctx, d.runner("destroy"), destroySteps(), s)
+	err = releaseLock(s.lock, err)
+	if err != nil {
 		if errors.Is(err, ErrNotConfirmed) {
 			return nil, ErrNotConfirmed // the user's answer, not a failure of a step
 		}
@@ -46,6 +49,7 @@ func Destroy(ctx context.Context, d Deps, c *config.Cluster, confirm func(summar
 // destroyState is what destroy's steps share.
 type destroyState struct {
 	d       Deps
+	lock    *lock.Lock
 	c       *config.Cluster
 	w       io.Writer
 	confirm func(summary []string) bool
@@ -60,6 +64,10 @@ type destroyState struct {
 // destroySteps is destroy, in order.
 func destroySteps() []procedure.Step[destroyState] {
 	return []procedure.Step[destroyState]{
+		{Name: "lock", Run: func(ctx context.Context, s *destroyState) (err error) {
+			s.lock, err = s.d.takeLock(ctx, s.c, "destroy")
+			return err
+		}},
 		{Name: "observe", Run: observeForDestroy},
 		{Name: "confirm", Run: confirmDestroy},
 		{Name: "delete", Run: deleteResources},

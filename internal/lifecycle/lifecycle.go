@@ -18,6 +18,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/lock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/preflight"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/procedure"
 )
@@ -51,6 +52,9 @@ type Deps struct {
 	ImageFactory image.Factory
 	// RescueSSHPort is the SSH port of Hetzner's rescue system (default 22).
 	RescueSSHPort int
+	// BreakLock takes the cluster's lock even when another run holds it
+	// (--break-lock), for a holder known to be gone.
+	BreakLock bool
 }
 
 // withDefaults fills in the wall clock and makes Progress safe for the many
@@ -186,7 +190,7 @@ func Apply(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) 
 	d = d.withDefaults()
 	s := &applyState{d: d, c: c, w: d.progress(), start: d.Clock.Now()}
 	_, err := procedure.Run(ctx, d.runner("apply"), applySteps(d), s)
-	return s.res, withResumeHint("apply", "Nothing was rolled back", err)
+	return s.res, releaseLock(s.lock, withResumeHint("apply", "Nothing was rolled back", err))
 }
 
 // withResumeHint says once, at the top, what running the procedure again
@@ -212,6 +216,7 @@ func withResumeHint(verb, nothingUndone string, err error) error {
 // applyState is what apply's steps share.
 type applyState struct {
 	d     Deps
+	lock  *lock.Lock
 	c     *config.Cluster
 	w     io.Writer
 	start time.Time
@@ -233,6 +238,10 @@ type applyState struct {
 // Deps.InfrastructureOnly.
 func applySteps(d Deps) []procedure.Step[applyState] {
 	steps := []procedure.Step[applyState]{
+		{Name: "lock", Run: func(ctx context.Context, s *applyState) (err error) {
+			s.lock, err = s.d.takeLock(ctx, s.c, "apply")
+			return err
+		}},
 		{Name: "observe", Run: observe},
 		{Name: "image", Run: buildMissingImages},
 		{Name: "infrastructure", Run: applyInfrastructure},

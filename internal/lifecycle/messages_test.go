@@ -56,7 +56,7 @@ func TestApplyFailureMessages(t *testing.T) {
 		{
 			name:  "authentication",
 			token: "not-the-token",
-			want: "apply stopped at observe: read cluster demo from Hetzner: list KIND with label selector cluster=demo: Hetzner refused the API token (Hetzner: \"unable to authenticate\", unauthorized); check that HCLOUD_TOKEN is valid, belongs to the cluster's project and has Read & Write permission\n" +
+			want: "apply stopped at lock: take the lock of cluster demo: create lock demo-lock: Hetzner refused the API token (Hetzner: \"unable to authenticate\", unauthorized); check that HCLOUD_TOKEN is valid, belongs to the cluster's project and has Read & Write permission\n" +
 				rerunAfterFix,
 		},
 		{

@@ -6,12 +6,15 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/lock"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
 )
 
 // writes counts the simulator's non-GET requests so far.
@@ -37,8 +40,12 @@ func (w *world) applyRefusedBeforeWriting(t *testing.T, c *config.Cluster) error
 	if !errors.Is(err, infra.ErrProblems) || !strings.HasPrefix(err.Error(), "apply stopped at observe: ") {
 		t.Fatalf("apply did not refuse in pre-flight: %v", err)
 	}
-	if n := w.writes() - before; n != 0 {
-		t.Errorf("apply wrote %d requests before refusing", n)
+	// The only writes are the lock's: its key created and deleted.
+	if n := w.writes() - before; n != 2 {
+		t.Errorf("apply wrote %d requests before refusing; want only the lock's 2", n)
+	}
+	if k, _, err := w.env.Client.SSHKey.GetByName(context.Background(), "demo-lock"); err != nil || k != nil {
+		t.Errorf("the lock was not released: %v %v", k, err)
 	}
 	if !strings.HasSuffix(err.Error(), "apply changed nothing; resolve these and run it again") {
 		t.Errorf("the refusal does not say that nothing changed: %v", err)
@@ -162,4 +169,40 @@ func mustNet(cidr string) *net.IPNet {
 		panic(err)
 	}
 	return n
+}
+
+// While one apply runs, a second one of the same cluster stops at its first
+// step and says who holds the cluster; once the first is done, the lock is
+// gone.
+func TestSecondApplyIsRefusedWhileOneRuns(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, nil)
+	w.seed(t, c)
+	// The first apply is held inside its infrastructure step: the
+	// simulator's clock stands still, so its first action never finishes.
+	w.env.Clock.Pause()
+	first := make(chan error, 1)
+	go func() {
+		_, err := Apply(context.Background(), w.deps, c)
+		first <- err
+	}()
+	testwait.Eventually(t, 10*time.Second, "the first apply to hold the lock", func() error {
+		if k, _, _ := w.env.Client.SSHKey.GetByName(context.Background(), "demo-lock"); k == nil {
+			return errors.New("no lock yet")
+		}
+		return nil
+	})
+	_, err := Apply(context.Background(), w.deps, c)
+	var held *lock.HeldError
+	if !errors.As(err, &held) || !strings.HasPrefix(err.Error(), "apply stopped at lock: cluster demo is locked: ") || held.Command != "apply" {
+		t.Errorf("second apply: %v", err)
+	}
+	w.env.Clock.Resume()
+	if err := <-first; err != nil {
+		t.Fatalf("first apply: %v", err)
+	}
+	if k, _, _ := w.env.Client.SSHKey.GetByName(context.Background(), "demo-lock"); k != nil {
+		t.Error("the lock outlived the apply")
+	}
+	assertConverged(t, w, c)
 }

@@ -24,15 +24,15 @@ func TestProceduresAreTheseSteps(t *testing.T) {
 		want []string
 	}{
 		{"apply", stepNames(applySteps(Deps{})), []string{
-			"observe", "image", "infrastructure",
+			"lock", "observe", "image", "infrastructure",
 			"prepare formation", "generate configurations", "configure nodes", "update running nodes",
 			"bootstrap", "wait for etcd", "get kubeconfig", "wait for API",
 			"install addons", "wait for nodes", "save credentials", "state marker", "report",
 		}},
 		{"apply --infrastructure-only", stepNames(applySteps(Deps{InfrastructureOnly: true})), []string{
-			"observe", "image", "infrastructure", "report",
+			"lock", "observe", "image", "infrastructure", "report",
 		}},
-		{"destroy", stepNames(destroySteps()), []string{"observe", "confirm", "delete", "verify"}},
+		{"destroy", stepNames(destroySteps()), []string{"lock", "observe", "confirm", "delete", "verify"}},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
 			t.Errorf("%s runs %q, want %q", tc.name, tc.got, tc.want)
