@@ -78,8 +78,8 @@ func (s *Server) createLoadBalancer(_ context.Context, c *call) (int, any, error
 	}
 	switch {
 	case req.Location != nil:
-		if lb.loc = s.st.locationByName(*req.Location); lb.loc == nil {
-			return 0, nil, errInvalidField("location", "location '%s' not found", *req.Location)
+		if lb.loc, err = s.st.resolveLocation("location", *req.Location); err != nil {
+			return 0, nil, err
 		}
 	case req.NetworkZone != nil:
 		for _, l := range s.st.locations {

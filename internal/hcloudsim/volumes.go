@@ -86,12 +86,7 @@ func (s *Server) createVolume(_ context.Context, c *call) (int, any, error) {
 		}
 		v.loc = sv.loc
 	case req.Location != nil:
-		for _, l := range s.st.locations {
-			if l.ID == req.Location.ID || l.Name == req.Location.Name {
-				v.loc = l
-			}
-		}
-		if v.loc == nil {
+		if v.loc, _ = byIDOrName(s.st.locations, *req.Location); v.loc == nil {
 			return 0, nil, errInvalidField("location", "location %v not found", idOrName(*req.Location))
 		}
 	default:
