@@ -145,6 +145,7 @@ func seedCatalog(st *state) {
 		st.lbTypes = append(st.lbTypes, &lbType{resource: resource{ID: t.id, Name: t.name}, s: s})
 	}
 	seedSystemImages(st)
+	seedISOs(st)
 }
 
 // seedSystemImages adds the public OS images; each name exists once per

@@ -164,3 +164,13 @@ func wantAPIError(t *testing.T, status int, body string, code, field string) {
 		t.Fatalf("body %s: want details.fields naming %q", body, field)
 	}
 }
+
+// newCloudNetwork creates network name 10.0.0.0/16 with the cloud subnet
+// 10.0.1.0/24 in eu-central, where servers of fsn1 get their private IPs.
+func newCloudNetwork(t *testing.T, env *simtest.Env, name string) *hcloud.Network {
+	t.Helper()
+	return must[*hcloud.Network](t)(env.Client.Network.Create(testCtx(t), hcloud.NetworkCreateOpts{
+		Name: name, IPRange: mustCIDR("10.0.0.0/16"),
+		Subnets: []hcloud.NetworkSubnet{{Type: "cloud", IPRange: mustCIDR("10.0.1.0/24"), NetworkZone: "eu-central"}},
+	}))
+}

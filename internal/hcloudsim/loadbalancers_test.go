@@ -11,10 +11,7 @@ func TestLoadBalancers(t *testing.T) {
 	env := newEnv(t)
 	c := env.Client
 	ctx := testCtx(t)
-	nw := must[*hcloud.Network](t)(c.Network.Create(ctx, hcloud.NetworkCreateOpts{
-		Name: "k8s", IPRange: mustCIDR("10.0.0.0/16"),
-		Subnets: []hcloud.NetworkSubnet{{Type: "cloud", IPRange: mustCIDR("10.0.1.0/24"), NetworkZone: "eu-central"}},
-	}))
+	nw := newCloudNetwork(t, env, "k8s")
 	cp := createServer(t, env, serverSpec{name: "cp-1", labels: map[string]string{"role": "cp"}, networks: []*hcloud.Network{nw}})
 
 	env.Clock.Pause() // observe the lock of create_load_balancer without racing it

@@ -104,6 +104,7 @@ type LatencyModel struct {
 	FloatingIPAssign         time.Duration // assign/unassign
 	VolumeCreate             time.Duration // create_volume
 	VolumeAttach             time.Duration // attach/detach_volume
+	VolumeResize             time.Duration // resize_volume
 	Quick                    time.Duration // metadata changes: protection, dns ptr, placement group, algorithm
 	// Jitter is the relative spread applied to every duration (0.1 = ±10%),
 	// drawn from the seeded random source.
@@ -138,6 +139,7 @@ func DefaultLatency() LatencyModel {
 		FloatingIPAssign:         3 * time.Second,
 		VolumeCreate:             5 * time.Second,
 		VolumeAttach:             4 * time.Second,
+		VolumeResize:             5 * time.Second,
 		Quick:                    1 * time.Second,
 		Jitter:                   0.1,
 	}
@@ -180,6 +182,7 @@ func (l LatencyModel) withDefaults() LatencyModel {
 	fill(&l.FloatingIPAssign, d.FloatingIPAssign)
 	fill(&l.VolumeCreate, d.VolumeCreate)
 	fill(&l.VolumeAttach, d.VolumeAttach)
+	fill(&l.VolumeResize, d.VolumeResize)
 	fill(&l.Quick, d.Quick)
 	if l.Jitter < 0 {
 		l.Jitter = 0

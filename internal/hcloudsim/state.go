@@ -37,6 +37,7 @@ type state struct {
 	datacenters []*datacenter
 	serverTypes []*serverType
 	lbTypes     []*lbType
+	isos        []*iso
 
 	servers         map[int64]*server
 	networks        map[int64]*network

@@ -39,6 +39,7 @@ type server struct {
 	bootCount    int
 	runningSince time.Time
 	primaryDisk  int
+	backupWindow string // "" while backups are disabled
 }
 
 // serverNet is a server's attachment to a private network.
