@@ -36,7 +36,12 @@ func TestLoadBalancers(t *testing.T) {
 	wantCode(t, err, hcloud.ErrorCodeSourcePortAlreadyUsed)
 
 	t.Run("targets become healthy", func(t *testing.T) {
-		env.Eventually(t, 2*time.Minute, func() bool {
+		// Health follows the probes: something has to answer on the ports
+		// the checks dial (the target's public loopback address, although
+		// it is a use_private_ip target).
+		listen(t, cp, 6443, nil)
+		listen(t, cp, 50000, nil)
+		env.Eventually(t, 5*time.Minute, func() bool {
 			got := must[*hcloud.LoadBalancer](t)(c.LoadBalancer.GetByID(ctx, lb.ID))
 			if len(got.Targets) != 1 || len(got.Targets[0].Targets) != 1 {
 				return false

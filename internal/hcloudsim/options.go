@@ -100,7 +100,6 @@ type LatencyModel struct {
 	FirewallApply            time.Duration // apply_firewall / remove_firewall / set_firewall_rules
 	LoadBalancerCreate       time.Duration // create_load_balancer
 	LoadBalancerChange       time.Duration // LB targets, services, network, type, algorithm
-	HealthCheckSettle        time.Duration // LB target health unknown → healthy/unhealthy
 	FloatingIPAssign         time.Duration // assign/unassign
 	VolumeCreate             time.Duration // create_volume
 	VolumeAttach             time.Duration // attach/detach_volume
@@ -135,7 +134,6 @@ func DefaultLatency() LatencyModel {
 		FirewallApply:            3 * time.Second,
 		LoadBalancerCreate:       15 * time.Second,
 		LoadBalancerChange:       3 * time.Second,
-		HealthCheckSettle:        15 * time.Second,
 		FloatingIPAssign:         3 * time.Second,
 		VolumeCreate:             5 * time.Second,
 		VolumeAttach:             4 * time.Second,
@@ -178,7 +176,6 @@ func (l LatencyModel) withDefaults() LatencyModel {
 	fill(&l.FirewallApply, d.FirewallApply)
 	fill(&l.LoadBalancerCreate, d.LoadBalancerCreate)
 	fill(&l.LoadBalancerChange, d.LoadBalancerChange)
-	fill(&l.HealthCheckSettle, d.HealthCheckSettle)
 	fill(&l.FloatingIPAssign, d.FloatingIPAssign)
 	fill(&l.VolumeCreate, d.VolumeCreate)
 	fill(&l.VolumeAttach, d.VolumeAttach)

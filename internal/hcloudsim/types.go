@@ -104,9 +104,10 @@ type lbNet struct {
 	ip      netip.Addr
 }
 
+// lbService is a service; its pointer identifies the service's health
+// statuses (state.health), which survive update_service.
 type lbService struct {
-	s       schema.LoadBalancerService
-	addedAt time.Time
+	s schema.LoadBalancerService
 }
 
 type lbTarget struct {
@@ -116,7 +117,6 @@ type lbTarget struct {
 	sel          labelselector.Selector
 	ip           string
 	usePrivateIP bool
-	addedAt      time.Time
 }
 
 // primaryIP is a public address owned by the project; servers get one per
