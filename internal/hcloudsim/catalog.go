@@ -2,6 +2,7 @@ package hcloudsim
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud/schema"
@@ -144,6 +145,7 @@ func seedCatalog(st *state) {
 		st.lbTypes = append(st.lbTypes, &lbType{resource: resource{ID: t.id, Name: t.name}, s: s})
 	}
 	seedSystemImages(st)
+	seedISOs(st)
 }
 
 // seedSystemImages adds the public OS images; each name exists once per
@@ -190,30 +192,75 @@ func price(net float64) schema.Price {
 }
 
 func (st *state) locationByName(name string) *location {
-	for _, l := range st.locations {
-		if l.Name == name {
-			return l
-		}
-	}
-	return nil
+	l, _ := byIDOrName(st.locations, schema.IDOrName{Name: name})
+	return l
 }
 
 func (st *state) serverTypeByIDOrName(v schema.IDOrName) *serverType {
-	for _, t := range st.serverTypes {
-		if (v.ID != 0 && t.ID == v.ID) || (v.ID == 0 && v.Name != "" && t.Name == v.Name) {
-			return t
-		}
-	}
-	return nil
+	t, _ := byIDOrName(st.serverTypes, v)
+	return t
 }
 
 func (st *state) lbTypeByIDOrName(v schema.IDOrName) *lbType {
-	for _, t := range st.lbTypes {
-		if (v.ID != 0 && t.ID == v.ID) || (v.ID == 0 && v.Name != "" && t.Name == v.Name) {
-			return t
+	t, _ := byIDOrName(st.lbTypes, v)
+	return t
+}
+
+// byIDOrName finds a catalogue entry by ID or, when no ID is given, by name.
+func byIDOrName[T listable](items []T, v schema.IDOrName) (T, bool) {
+	for _, it := range items {
+		b := it.base()
+		if (v.ID != 0 && b.ID == v.ID) || (v.ID == 0 && v.Name != "" && b.Name == v.Name) {
+			return it, true
 		}
 	}
-	return nil
+	var zero T
+	return zero, false
+}
+
+// idOrNameOf reads a request field the API documents as "ID or name" but
+// hcloud-go declares as a plain string: a decimal string is an ID, exactly
+// as schema.IDOrName decodes it ("location":"1" once a client has resolved
+// the name fsn1).
+func idOrNameOf(raw string) schema.IDOrName {
+	if id, err := strconv.ParseInt(raw, 10, 64); err == nil {
+		return schema.IDOrName{ID: id}
+	}
+	return schema.IDOrName{Name: raw}
+}
+
+// resolveLocation resolves the location request field (named field: the
+// floating IP's is home_location) given as an ID or a name.
+func (st *state) resolveLocation(field, raw string) (*location, error) {
+	l, ok := byIDOrName(st.locations, idOrNameOf(raw))
+	if !ok {
+		return nil, errInvalidField(field, "location '%s' not found", raw)
+	}
+	return l, nil
+}
+
+// resolveDatacenter resolves the deprecated datacenter request field (ID
+// or name) to the datacenter's location, which is all the simulator keeps.
+func (st *state) resolveDatacenter(raw string) (*location, error) {
+	dc, ok := byIDOrName(st.datacenters, idOrNameOf(raw))
+	if !ok {
+		return nil, errInvalidField("datacenter", "datacenter '%s' not found", raw)
+	}
+	return st.locationByName(dc.s.Location.Name), nil
+}
+
+// resolvePlace resolves the location or the datacenter of a create request;
+// the API refuses both together. It returns nil when neither is given.
+func (st *state) resolvePlace(locField, loc, dc string) (*location, error) {
+	switch {
+	case loc != "" && dc != "":
+		return nil, errInvalidField("datacenter", "%s and datacenter must not be given together", locField)
+	case dc != "":
+		return st.resolveDatacenter(dc)
+	case loc != "":
+		return st.resolveLocation(locField, loc)
+	}
+	return nil, nil
 }
 
 // serverTypeLocation returns the per-location entry of t for loc, if offered there.

@@ -21,18 +21,35 @@
 //     with resource_in_use under Options.NetworkDeleteRequiresDetach),
 //     firewalls (rules, server and label-selector targets, set_rules,
 //     apply/remove, resource_in_use, pending→applied per server),
-//     load balancers (services with health checks, server/label_selector/ip
-//     targets, use_private_ip, network, public interface, algorithm, type,
-//     DNS PTR, protection, delete returning an action as of 2026-10-05),
+//     load balancers (services with health checks that really probe the
+//     targets – see Health checks –, server/label_selector/ip targets,
+//     use_private_ip, network, public interface, algorithm, type, DNS PTR,
+//     protection, metrics, delete returning an action as of 2026-10-05),
 //     placement groups (spread, at most 10 servers), floating IPs, primary
 //     IPs (every server's public addresses are auto_delete primary IPs;
 //     standalone ones can be created, assigned to off servers, used in
 //     POST /servers public_net, and must be unassigned to delete), SSH keys
-//     (unique name and fingerprint), images (seeded system images, snapshots
-//     with labels), certificates (uploaded, validated with crypto/x509;
-//     managed ones "issue" via an action), volumes, and the read-only
-//     catalogue: locations, datacenters, server types with per-location
-//     stock and one deprecated type, load balancer types, pricing.
+//     (unique name and fingerprint; public_key returned exactly as sent),
+//     images (seeded system images, snapshots with labels), certificates
+//     (uploaded, validated with crypto/x509; managed ones "issue" via an
+//     action), volumes (resize only grows, up to 10240 GB), and the
+//     read-only catalogue: locations, datacenters, server types with
+//     per-location stock and one deprecated type, load balancer types,
+//     pricing, a few public ISOs (GET /isos with name and architecture
+//     filters).
+//   - Server extras: enable_backup/disable_backup (backup_window set and
+//     cleared; disabling deletes the server's backups), request_console
+//     (a wss_url on 127.0.0.1:9 where nothing serves, and a password),
+//     reset_password (root_password; the action fails unless the server
+//     runs), change_alias_ips (inside the subnet of the server's IP, not
+//     taken; replaces the set), and GET /servers/{id}/metrics and
+//     /load_balancers/{id}/metrics: the documented series per type, step
+//     widened to at most 200 samples by default and 500 when given, values
+//     made up from the seed (deterministic) for the resource's lifetime.
+//   - Everything that names a location, datacenter, server type, image or
+//     load balancer type takes an ID or a name, also as a decimal string
+//     ("location":"1", as hcloud-go sends an ID); the deprecated datacenter
+//     of POST /servers and POST /primary_ips is accepted too.
 //   - Actions: every mutation returns running actions that finish after a
 //     simulated duration (LatencyModel, with seeded jitter), report linear
 //     progress, carry simulated started/finished timestamps, lock their
@@ -68,6 +85,23 @@
 // Randomness (jitter, IPs, passwords, faults) comes from a math/rand/v2 PCG
 // seeded with Options.Seed.
 //
+// # Health checks
+//
+// Once Start has run, every load balancer service's health check (tcp, or
+// http/https with path, domain, status codes and response) probes every
+// target on the simulator's clock: due every interval of simulated time,
+// a TCP connect or HTTP request with the check's timeout (scaled to real
+// time, at least 250 ms). Each target server – each server a label
+// selector matches, too – has its own status per listen port: unknown
+// until `retries` results in a row agree, then healthy or unhealthy.
+// Nothing but loopback is ever dialed: a server is probed on its public
+// IPv4 (127.0.0.0/8), also for use_private_ip targets, whose private 10.x
+// address is never dialed; servers without public IPv4 and IP targets
+// outside loopback stay unknown; a server that is not running fails
+// without a dial. A round of probes runs at most every 50 ms of real time;
+// under a fast clock one probe answers for all checks due since the last.
+// A test that wants a healthy target listens on the server's public IPv4.
+//
 // # Control endpoints (no token, never rate limited or faulted)
 //
 //	GET  /_sim/stats        request counts by "METHOD /v1/path/{template}"
@@ -92,13 +126,16 @@
 //
 // # Known gaps
 //
-//   - ISOs, backups, metrics, server console/password reset,
-//     change_alias_ips, volume resize, certificate retry and DNS zones are
-//     not implemented (404 not_found).
+//   - Not implemented (404 not_found): attach_iso/detach_iso, certificate
+//     retry, and DNS zones beyond an empty project (GET /zones lists none,
+//     GET /zones/{id} is not_found, nothing can be created). Backups are
+//     never taken automatically; the console URL serves nothing.
 //   - Disabled public IPv4/IPv6 render as empty objects instead of null.
 //   - Firewall rules are stored, never enforced; load balancers do not
-//     proxy traffic; target health is "healthy" once a running target has
-//     been up for HealthCheckSettle – nothing is dialed.
+//     proxy traffic (their health checks do dial, see Health checks).
+//     Metrics are invented, not measured. A simulator used only as an
+//     http.Handler (New without Start) runs no health checks: statuses
+//     stay unknown.
 //   - Limits not enforced: 5 firewalls per server, 50 per project, 100
 //     servers per network, per-project quotas other than ServerLimit
 //     (which answers resource_limit_exceeded; the API has no documented

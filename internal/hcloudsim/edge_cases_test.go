@@ -30,10 +30,7 @@ func TestPublicNetToggles(t *testing.T) {
 	env := newEnv(t)
 	c := env.Client
 	ctx := testCtx(t)
-	nw := must[*hcloud.Network](t)(c.Network.Create(ctx, hcloud.NetworkCreateOpts{
-		Name: "n", IPRange: mustCIDR("10.0.0.0/16"),
-		Subnets: []hcloud.NetworkSubnet{{Type: "cloud", IPRange: mustCIDR("10.0.1.0/24"), NetworkZone: "eu-central"}},
-	}))
+	nw := newCloudNetwork(t, env, "n")
 	fw := must[hcloud.FirewallCreateResult](t)(c.Firewall.Create(ctx, hcloud.FirewallCreateOpts{Name: "fw"})).Firewall
 	base := hcloud.ServerCreateOpts{ServerType: &hcloud.ServerType{Name: "cx22"}, Image: &hcloud.Image{Name: "debian-13"}}
 	tests := []struct {

@@ -78,8 +78,8 @@ func (s *Server) createFloatingIP(_ context.Context, c *call) (int, any, error) 
 		}
 		target, f.homeLoc = sv, sv.loc
 	case req.HomeLocation != nil:
-		if f.homeLoc = s.st.locationByName(*req.HomeLocation); f.homeLoc == nil {
-			return 0, nil, errInvalidField("home_location", "location '%s' not found", *req.HomeLocation)
+		if f.homeLoc, err = s.st.resolveLocation("home_location", *req.HomeLocation); err != nil {
+			return 0, nil, err
 		}
 	default:
 		return 0, nil, errInvalidField("home_location", "home_location or server is required")

@@ -159,7 +159,7 @@ func setIf[T any](dst *T, src *T) {
 
 // buildTarget validates a target like the real API's add_target.
 func (s *Server) buildTarget(lb *loadBalancer, r schema.LoadBalancerActionAddTargetRequest) (*lbTarget, error) {
-	t := &lbTarget{typ: r.Type, usePrivateIP: deref(r.UsePrivateIP), addedAt: s.clock.Now()}
+	t := &lbTarget{typ: r.Type, usePrivateIP: deref(r.UsePrivateIP)}
 	if len(lb.targets) >= lb.ltype.s.MaxTargets {
 		return nil, errUnprocessable("resource_limit_exceeded", "load balancer type %s allows %d targets", lb.ltype.Name, lb.ltype.s.MaxTargets)
 	}
@@ -236,7 +236,7 @@ func (s *Server) lbAddService(_ context.Context, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	lb.services = append(lb.services, &lbService{s: svc, addedAt: s.clock.Now()})
+	lb.services = append(lb.services, &lbService{s: svc})
 	return s.lbAction(lb, "add_service", s.latency.LoadBalancerChange, nil)
 }
 

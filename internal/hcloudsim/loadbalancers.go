@@ -78,8 +78,8 @@ func (s *Server) createLoadBalancer(_ context.Context, c *call) (int, any, error
 	}
 	switch {
 	case req.Location != nil:
-		if lb.loc = s.st.locationByName(*req.Location); lb.loc == nil {
-			return 0, nil, errInvalidField("location", "location '%s' not found", *req.Location)
+		if lb.loc, err = s.st.resolveLocation("location", *req.Location); err != nil {
+			return 0, nil, err
 		}
 	case req.NetworkZone != nil:
 		for _, l := range s.st.locations {
@@ -114,7 +114,6 @@ func (s *Server) createLoadBalancer(_ context.Context, c *call) (int, any, error
 		}
 		lb.privateNets = append(lb.privateNets, &lbNet{network: n, ip: ip})
 	}
-	now := s.clock.Now()
 	for _, in := range req.Services {
 		var sr serviceRequest
 		if err := convert(in, &sr); err != nil {
@@ -124,7 +123,7 @@ func (s *Server) createLoadBalancer(_ context.Context, c *call) (int, any, error
 		if err != nil {
 			return 0, nil, err
 		}
-		lb.services = append(lb.services, &lbService{s: svc, addedAt: now})
+		lb.services = append(lb.services, &lbService{s: svc})
 	}
 	for _, in := range req.Targets {
 		var tr schema.LoadBalancerActionAddTargetRequest
@@ -229,31 +228,6 @@ func (s *Server) lbTargetsServer(lb *loadBalancer, sv *server) bool {
 		}
 	}
 	return false
-}
-
-// healthStatus models target health per service: unknown until a check
-// interval has passed, then healthy if the server runs.
-func (s *Server) healthStatus(lb *loadBalancer, t *lbTarget, sv *server) []schema.LoadBalancerTargetHealthStatus {
-	now := s.clock.Now()
-	out := []schema.LoadBalancerTargetHealthStatus{}
-	for _, svc := range lb.services {
-		since := maxTime(t.addedAt, svc.addedAt)
-		status := "unknown"
-		switch {
-		case sv == nil: // IP target: nothing to check against
-			if now.Sub(since) >= s.latency.HealthCheckSettle {
-				status = "healthy"
-			}
-		case sv.status != statusRunning:
-			if now.Sub(since) >= s.latency.HealthCheckSettle {
-				status = "unhealthy"
-			}
-		case now.Sub(maxTime(since, sv.runningSince)) >= s.latency.HealthCheckSettle:
-			status = "healthy"
-		}
-		out = append(out, schema.LoadBalancerTargetHealthStatus{ListenPort: svc.s.ListenPort, Status: status})
-	}
-	return out
 }
 
 func maxTime(a, b time.Time) time.Time {

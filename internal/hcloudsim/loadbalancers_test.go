@@ -11,10 +11,7 @@ func TestLoadBalancers(t *testing.T) {
 	env := newEnv(t)
 	c := env.Client
 	ctx := testCtx(t)
-	nw := must[*hcloud.Network](t)(c.Network.Create(ctx, hcloud.NetworkCreateOpts{
-		Name: "k8s", IPRange: mustCIDR("10.0.0.0/16"),
-		Subnets: []hcloud.NetworkSubnet{{Type: "cloud", IPRange: mustCIDR("10.0.1.0/24"), NetworkZone: "eu-central"}},
-	}))
+	nw := newCloudNetwork(t, env, "k8s")
 	cp := createServer(t, env, serverSpec{name: "cp-1", labels: map[string]string{"role": "cp"}, networks: []*hcloud.Network{nw}})
 
 	env.Clock.Pause() // observe the lock of create_load_balancer without racing it
@@ -39,7 +36,12 @@ func TestLoadBalancers(t *testing.T) {
 	wantCode(t, err, hcloud.ErrorCodeSourcePortAlreadyUsed)
 
 	t.Run("targets become healthy", func(t *testing.T) {
-		env.Eventually(t, 2*time.Minute, func() bool {
+		// Health follows the probes: something has to answer on the ports
+		// the checks dial (the target's public loopback address, although
+		// it is a use_private_ip target).
+		listen(t, cp, 6443, nil)
+		listen(t, cp, 50000, nil)
+		env.Eventually(t, 5*time.Minute, func() bool {
 			got := must[*hcloud.LoadBalancer](t)(c.LoadBalancer.GetByID(ctx, lb.ID))
 			if len(got.Targets) != 1 || len(got.Targets[0].Targets) != 1 {
 				return false

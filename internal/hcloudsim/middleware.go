@@ -124,6 +124,9 @@ func (s *Server) endpoint(fn func(ctx context.Context, c *call) (int, any, error
 func (s *Server) run(ctx context.Context, c *call, fn func(ctx context.Context, c *call) (int, any, error)) (int, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if c.r.Method != http.MethodGet {
+		defer s.pokeProber() // a service or target may have changed
+	}
 	s.settle()
 	status, v, err := fn(ctx, c)
 	if err != nil {

@@ -100,10 +100,10 @@ type LatencyModel struct {
 	FirewallApply            time.Duration // apply_firewall / remove_firewall / set_firewall_rules
 	LoadBalancerCreate       time.Duration // create_load_balancer
 	LoadBalancerChange       time.Duration // LB targets, services, network, type, algorithm
-	HealthCheckSettle        time.Duration // LB target health unknown → healthy/unhealthy
 	FloatingIPAssign         time.Duration // assign/unassign
 	VolumeCreate             time.Duration // create_volume
 	VolumeAttach             time.Duration // attach/detach_volume
+	VolumeResize             time.Duration // resize_volume
 	Quick                    time.Duration // metadata changes: protection, dns ptr, placement group, algorithm
 	// Jitter is the relative spread applied to every duration (0.1 = ±10%),
 	// drawn from the seeded random source.
@@ -134,10 +134,10 @@ func DefaultLatency() LatencyModel {
 		FirewallApply:            3 * time.Second,
 		LoadBalancerCreate:       15 * time.Second,
 		LoadBalancerChange:       3 * time.Second,
-		HealthCheckSettle:        15 * time.Second,
 		FloatingIPAssign:         3 * time.Second,
 		VolumeCreate:             5 * time.Second,
 		VolumeAttach:             4 * time.Second,
+		VolumeResize:             5 * time.Second,
 		Quick:                    1 * time.Second,
 		Jitter:                   0.1,
 	}
@@ -176,10 +176,10 @@ func (l LatencyModel) withDefaults() LatencyModel {
 	fill(&l.FirewallApply, d.FirewallApply)
 	fill(&l.LoadBalancerCreate, d.LoadBalancerCreate)
 	fill(&l.LoadBalancerChange, d.LoadBalancerChange)
-	fill(&l.HealthCheckSettle, d.HealthCheckSettle)
 	fill(&l.FloatingIPAssign, d.FloatingIPAssign)
 	fill(&l.VolumeCreate, d.VolumeCreate)
 	fill(&l.VolumeAttach, d.VolumeAttach)
+	fill(&l.VolumeResize, d.VolumeResize)
 	fill(&l.Quick, d.Quick)
 	if l.Jitter < 0 {
 		l.Jitter = 0

@@ -106,8 +106,15 @@ func (s *Server) getPrimaryIP(_ context.Context, c *call) (int, any, error) {
 	return http.StatusOK, schema.PrimaryIPGetResponse{PrimaryIP: renderPrimaryIP(p)}, nil
 }
 
+// primaryIPCreateRequest adds the deprecated datacenter (ID or name) the API
+// still takes but hcloud-go v2.52.0 no longer declares.
+type primaryIPCreateRequest struct {
+	schema.PrimaryIPCreateRequest
+	Datacenter string `json:"datacenter,omitempty"`
+}
+
 func (s *Server) createPrimaryIP(_ context.Context, c *call) (int, any, error) {
-	var req schema.PrimaryIPCreateRequest
+	var req primaryIPCreateRequest
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
@@ -135,9 +142,9 @@ func (s *Server) createPrimaryIP(_ context.Context, c *call) (int, any, error) {
 			return 0, nil, err
 		}
 		loc = sv.loc
-	case req.Location != "":
-		if loc = s.st.locationByName(req.Location); loc == nil {
-			return 0, nil, errInvalidField("location", "location '%s' not found", req.Location)
+	case req.Location != "" || req.Datacenter != "":
+		if loc, err = s.st.resolvePlace("location", req.Location, req.Datacenter); err != nil {
+			return 0, nil, err
 		}
 	default:
 		return 0, nil, errInvalidField("location", "location is required for an unassigned primary IP")

@@ -163,6 +163,27 @@ func TestCertificates(t *testing.T) {
 	}
 }
 
+// TestSSHKeyPublicKeyVerbatim: the API returns public_key exactly as sent,
+// trailing newline included; the Terraform provider compares it with its
+// input and fails with "inconsistent result after apply" otherwise.
+func TestSSHKeyPublicKeyVerbatim(t *testing.T) {
+	env := newEnv(t)
+	c := env.Client
+	ctx := testCtx(t)
+	sent := fakeSSHKey(7) + "\n"
+	k := must[*hcloud.SSHKey](t)(c.SSHKey.Create(ctx, hcloud.SSHKeyCreateOpts{Name: "tf", PublicKey: sent}))
+	got := must[*hcloud.SSHKey](t)(c.SSHKey.GetByID(ctx, k.ID))
+	if k.PublicKey != sent || got.PublicKey != sent {
+		t.Fatalf("public_key create %q, get %q, want %q", k.PublicKey, got.PublicKey, sent)
+	}
+	trimmed := must[*hcloud.SSHKey](t)(c.SSHKey.Create(ctx, hcloud.SSHKeyCreateOpts{Name: "plain", PublicKey: fakeSSHKey(8)}))
+	_, _, err := c.SSHKey.Create(ctx, hcloud.SSHKeyCreateOpts{Name: "again", PublicKey: "  " + fakeSSHKey(8) + "\r\n"})
+	wantCode(t, err, hcloud.ErrorCodeUniquenessError) // the fingerprint ignores the whitespace
+	if trimmed.PublicKey != fakeSSHKey(8) {
+		t.Fatalf("public_key %q", trimmed.PublicKey)
+	}
+}
+
 func TestVolumes(t *testing.T) {
 	env := newEnv(t)
 	c := env.Client

@@ -13,11 +13,12 @@ func (s *Server) routes() {
 		"GET /v1/actions":      s.listActions,
 		"GET /v1/actions/{id}": s.getAction,
 
-		"GET /v1/servers":         s.listServers,
-		"POST /v1/servers":        s.createServer,
-		"GET /v1/servers/{id}":    s.getServer,
-		"PUT /v1/servers/{id}":    s.updateServer,
-		"DELETE /v1/servers/{id}": s.deleteServer,
+		"GET /v1/servers":              s.listServers,
+		"POST /v1/servers":             s.createServer,
+		"GET /v1/servers/{id}":         s.getServer,
+		"PUT /v1/servers/{id}":         s.updateServer,
+		"DELETE /v1/servers/{id}":      s.deleteServer,
+		"GET /v1/servers/{id}/metrics": s.serverMetrics,
 
 		"POST /v1/servers/{id}/actions/poweron":                     s.serverPoweron,
 		"POST /v1/servers/{id}/actions/poweroff":                    s.serverPoweroff,
@@ -35,6 +36,11 @@ func (s *Server) routes() {
 		"POST /v1/servers/{id}/actions/remove_from_placement_group": s.serverRemoveFromPlacementGroup,
 		"POST /v1/servers/{id}/actions/change_dns_ptr":              s.serverChangeDNSPtr,
 		"POST /v1/servers/{id}/actions/change_protection":           s.serverChangeProtection,
+		"POST /v1/servers/{id}/actions/change_alias_ips":            s.serverChangeAliasIPs,
+		"POST /v1/servers/{id}/actions/enable_backup":               s.serverEnableBackup,
+		"POST /v1/servers/{id}/actions/disable_backup":              s.serverDisableBackup,
+		"POST /v1/servers/{id}/actions/request_console":             s.serverRequestConsole,
+		"POST /v1/servers/{id}/actions/reset_password":              s.serverResetPassword,
 
 		"GET /v1/networks":         s.listNetworks,
 		"POST /v1/networks":        s.createNetwork,
@@ -59,11 +65,12 @@ func (s *Server) routes() {
 		"POST /v1/firewalls/{id}/actions/apply_to_resources":    s.firewallApply,
 		"POST /v1/firewalls/{id}/actions/remove_from_resources": s.firewallRemove,
 
-		"GET /v1/load_balancers":         s.listLoadBalancers,
-		"POST /v1/load_balancers":        s.createLoadBalancer,
-		"GET /v1/load_balancers/{id}":    s.getLoadBalancer,
-		"PUT /v1/load_balancers/{id}":    s.updateLoadBalancer,
-		"DELETE /v1/load_balancers/{id}": s.deleteLoadBalancer,
+		"GET /v1/load_balancers":              s.listLoadBalancers,
+		"POST /v1/load_balancers":             s.createLoadBalancer,
+		"GET /v1/load_balancers/{id}":         s.getLoadBalancer,
+		"PUT /v1/load_balancers/{id}":         s.updateLoadBalancer,
+		"DELETE /v1/load_balancers/{id}":      s.deleteLoadBalancer,
+		"GET /v1/load_balancers/{id}/metrics": s.lbMetrics,
 
 		"POST /v1/load_balancers/{id}/actions/add_service":              s.lbAddService,
 		"POST /v1/load_balancers/{id}/actions/update_service":           s.lbUpdateService,
@@ -121,6 +128,7 @@ func (s *Server) routes() {
 		"DELETE /v1/volumes/{id}":                         s.deleteVolume,
 		"POST /v1/volumes/{id}/actions/attach":            s.volumeAttach,
 		"POST /v1/volumes/{id}/actions/detach":            s.volumeDetach,
+		"POST /v1/volumes/{id}/actions/resize":            s.volumeResize,
 		"POST /v1/volumes/{id}/actions/change_protection": s.volumeChangeProtection,
 
 		"GET /v1/primary_ips":                                 s.listPrimaryIPs,
@@ -142,6 +150,10 @@ func (s *Server) routes() {
 		"GET /v1/load_balancer_types":      s.listLBTypes,
 		"GET /v1/load_balancer_types/{id}": s.getLBType,
 		"GET /v1/pricing":                  s.getPricing,
+		"GET /v1/isos":                     s.listISOs,
+		"GET /v1/isos/{id}":                s.getISO,
+		"GET /v1/zones":                    s.listZones,
+		"GET /v1/zones/{id}":               s.getZone,
 	}
 	for prefix, typ := range map[string]string{
 		"servers": "server", "networks": "network", "firewalls": "firewall", "load_balancers": "load_balancer",

@@ -41,11 +41,15 @@ type Server struct {
 	faults Faults
 	bucket tokenBucket
 
+	// probePoke wakes the health prober (health.go) after a change.
+	probePoke chan struct{}
+
 	// listener state of Start/Close.
-	lnMu   sync.Mutex
-	http   *http.Server
-	url    string
-	doneCh chan struct{}
+	lnMu      sync.Mutex
+	http      *http.Server
+	url       string
+	doneCh    chan struct{}
+	probeStop func() // ends the health prober and waits for it
 }
 
 // MaxPerPage is the largest page size the API accepts.
@@ -79,6 +83,7 @@ func New(opts Options) *Server {
 	s.faults = cloneFaults(opts.Faults)
 	s.bucket = newTokenBucket(opts.RateLimit, s.clock.Now())
 	s.stats = map[string]int64{}
+	s.probePoke = make(chan struct{}, 1)
 	s.st = newState(opts.publicV4Start())
 	s.api = http.NewServeMux()
 	s.sim = http.NewServeMux()
@@ -127,6 +132,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	s.url = "http://" + ln.Addr().String()
 	s.doneCh = make(chan struct{})
+	s.startProber()
 	srv, done := s.http, s.doneCh
 	go func() {
 		defer close(done)
@@ -155,10 +161,14 @@ func (s *Server) Endpoint() string { return s.URL() + "/v1" }
 // Close stops a started simulator and waits for its listener to finish.
 func (s *Server) Close() error {
 	s.lnMu.Lock()
-	srv, done := s.http, s.doneCh
+	srv, done, stopProber := s.http, s.doneCh, s.probeStop
+	s.probeStop = nil
 	s.lnMu.Unlock()
 	if srv == nil {
 		return nil
+	}
+	if stopProber != nil {
+		stopProber()
 	}
 	// A client may hold a connection it dialled but never used; net/http only
 	// treats such connections as idle after 5 s, so a graceful shutdown waits

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud/schema"
@@ -287,12 +288,12 @@ func (s *Server) serverAttachToNetwork(_ context.Context, c *call) (int, any, er
 		return 0, nil, err
 	}
 	pn := &serverNet{network: n, ip: ip, mac: macFor(sv.ID, n.ID), pending: true}
+	raws := make([]string, 0, len(req.AliasIPs))
 	for _, raw := range req.AliasIPs {
-		a, err := netip.ParseAddr(deref(raw))
-		if err != nil || !sn.prefix.Contains(a) || !s.usable(n, sn, a, s.clock.Now()) || a == ip {
-			return 0, nil, errUnprocessable("ip_not_available", "alias IP %s is not available", deref(raw))
-		}
-		pn.aliasIPs = append(pn.aliasIPs, a)
+		raws = append(raws, deref(raw))
+	}
+	if pn.aliasIPs, err = s.aliasIPs(n, sn, ip, raws, nil); err != nil {
+		return 0, nil, err
 	}
 	sv.privateNets = append(sv.privateNets, pn)
 	a := s.startAction(actionSpec{
@@ -304,6 +305,72 @@ func (s *Server) serverAttachToNetwork(_ context.Context, c *call) (int, any, er
 		onError:   func(time.Time) { s.dropServerNet(sv, pn) },
 	})
 	return s.serverActionReply(a)
+}
+
+// aliasIPs validates the alias IPs of a server whose address in network n
+// is ip, in subnet sn: each must lie in that subnet, be given once and be
+// free, where the aliases in keep (those being replaced) count as free.
+func (s *Server) aliasIPs(n *network, sn *subnet, ip netip.Addr, raws []string, keep []netip.Addr) ([]netip.Addr, error) {
+	out := make([]netip.Addr, 0, len(raws))
+	now := s.clock.Now()
+	for _, raw := range raws {
+		a, err := netip.ParseAddr(raw)
+		switch {
+		case err != nil || !sn.prefix.Contains(a):
+			return nil, errInvalidField("alias_ips", "alias IP %s is not inside subnet %s", raw, sn.prefix)
+		case slices.Contains(out, a):
+			return nil, errInvalidField("alias_ips", "alias IP %s is given twice", a)
+		case a == ip || !slices.Contains(keep, a) && !s.usable(n, sn, a, now):
+			return nil, errUnprocessable("ip_not_available", "alias IP %s is not available", a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// serverChangeAliasIPs replaces the server's alias IPs in one attached
+// network. The new set applies at once, so a racing request already finds
+// the addresses taken; the action reports completion later.
+func (s *Server) serverChangeAliasIPs(_ context.Context, c *call) (int, any, error) {
+	sv, err := s.mutableServer(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	var req schema.ServerActionChangeAliasIPsRequest
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	i := slices.IndexFunc(sv.privateNets, func(p *serverNet) bool { return p.network.ID == req.Network && !p.pending })
+	if i < 0 {
+		return 0, nil, errUnprocessable("server_not_attached_to_network", "server %d is not attached to network %d", sv.ID, req.Network)
+	}
+	pn := sv.privateNets[i]
+	sn := subnetOf(pn.network, pn.ip)
+	if sn == nil {
+		return 0, nil, errUnprocessable("ip_not_available", "the subnet of server %d's IP %s is gone", sv.ID, pn.ip)
+	}
+	aliases, err := s.aliasIPs(pn.network, sn, pn.ip, req.AliasIPs, pn.aliasIPs)
+	if err != nil {
+		return 0, nil, err
+	}
+	pn.aliasIPs = aliases
+	a := s.startAction(actionSpec{
+		command:   "change_alias_ips",
+		duration:  s.latency.NetworkChange,
+		resources: []resKey{key("server", sv.ID), key("network", pn.network.ID)},
+		locks:     []resKey{key("server", sv.ID)},
+	})
+	return s.serverActionReply(a)
+}
+
+// subnetOf returns the subnet of n that contains ip, or nil.
+func subnetOf(n *network, ip netip.Addr) *subnet {
+	for _, sn := range n.subnets {
+		if sn.prefix.Contains(ip) {
+			return sn
+		}
+	}
+	return nil
 }
 
 func (s *Server) serverDetachFromNetwork(_ context.Context, c *call) (int, any, error) {

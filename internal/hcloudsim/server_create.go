@@ -27,8 +27,15 @@ type serverPlan struct {
 	startNow bool
 }
 
+// serverCreateRequest adds what the API still takes but hcloud-go v2.52.0
+// no longer declares: the deprecated datacenter (ID or name).
+type serverCreateRequest struct {
+	schema.ServerCreateRequest
+	Datacenter string `json:"datacenter,omitempty"`
+}
+
 func (s *Server) createServer(_ context.Context, c *call) (int, any, error) {
-	var req schema.ServerCreateRequest
+	var req serverCreateRequest
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
@@ -45,7 +52,8 @@ func (s *Server) createServer(_ context.Context, c *call) (int, any, error) {
 	}, nil
 }
 
-func (s *Server) planServer(req schema.ServerCreateRequest) (*serverPlan, error) {
+func (s *Server) planServer(in serverCreateRequest) (*serverPlan, error) {
+	req := in.ServerCreateRequest
 	p := &serverPlan{req: req, ipv4: true, ipv6: true, startNow: true}
 	if err := validServerName(req.Name); err != nil {
 		return nil, err
@@ -63,7 +71,7 @@ func (s *Server) planServer(req schema.ServerCreateRequest) (*serverPlan, error)
 	if d := p.stype.s.Deprecation; d != nil && s.clock.Now().After(d.UnavailableAfter) {
 		return nil, errInvalidField("server_type", "server type %s is deprecated and can no longer be ordered", p.stype.Name)
 	}
-	if err := s.planLocation(p, req.Location); err != nil {
+	if err := s.planLocation(p, req.Location, in.Datacenter); err != nil {
 		return nil, err
 	}
 	img, err := s.resolveImage(req.Image, p.stype.s.Architecture)
@@ -112,10 +120,15 @@ func (s *Server) planServer(req schema.ServerCreateRequest) (*serverPlan, error)
 	return p, nil
 }
 
-// planLocation resolves the location and checks stock like the real API:
-// unknown names are invalid_input, sold-out combinations resource_unavailable.
-func (s *Server) planLocation(p *serverPlan, name string) error {
-	if name == "" {
+// planLocation resolves the location (or datacenter), given as an ID or a
+// name, and checks stock like the real API: unknown ones are invalid_input,
+// sold-out combinations resource_unavailable.
+func (s *Server) planLocation(p *serverPlan, loc, dc string) error {
+	var err error
+	if p.loc, err = s.st.resolvePlace("location", loc, dc); err != nil {
+		return err
+	}
+	if p.loc == nil {
 		for _, l := range p.stype.s.Locations {
 			if l.Available && !s.soldOut(p.stype.Name, l.Name) {
 				p.loc = s.st.locationByName(l.Name)
@@ -124,9 +137,7 @@ func (s *Server) planLocation(p *serverPlan, name string) error {
 		}
 		return errf(http.StatusServiceUnavailable, "resource_unavailable", "error during placement: server type %s is unavailable", p.stype.Name)
 	}
-	if p.loc = s.st.locationByName(name); p.loc == nil {
-		return errInvalidField("location", "location '%s' not found", name)
-	}
+	name := p.loc.Name
 	stl, ok := p.stype.location(name)
 	if !ok {
 		return errInvalidField("location", "unsupported location for server type %s", p.stype.Name)

@@ -187,6 +187,9 @@ func (s *Server) renderServer(sv *server) schema.Server {
 	}
 	zero := uint64(0)
 	out.OutgoingTraffic, out.IngoingTraffic = &zero, &zero
+	if sv.backupWindow != "" {
+		out.BackupWindow = ptr(sv.backupWindow)
+	}
 	if img, ok := s.st.images[sv.imageID]; ok {
 		r := s.renderImage(img)
 		out.Image = &r

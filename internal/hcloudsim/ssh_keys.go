@@ -85,8 +85,11 @@ func (s *Server) createSSHKey(_ context.Context, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	// public_key is kept verbatim (a trailing newline included): clients
+	// such as the Terraform provider compare it with what they sent. Only
+	// the fingerprint comes from the parsed key.
 	k := &sshKey{resource: resource{ID: s.st.nextID("ssh_key"), Name: req.Name, Created: s.clock.Now(), Labels: labels},
-		fingerprint: fp, publicKey: strings.TrimSpace(req.PublicKey)}
+		fingerprint: fp, publicKey: req.PublicKey}
 	s.st.sshKeys[k.ID] = k
 	return http.StatusCreated, schema.SSHKeyCreateResponse{SSHKey: renderSSHKey(k)}, nil
 }

@@ -37,6 +37,7 @@ type state struct {
 	datacenters []*datacenter
 	serverTypes []*serverType
 	lbTypes     []*lbType
+	isos        []*iso
 
 	servers         map[int64]*server
 	networks        map[int64]*network
@@ -49,6 +50,8 @@ type state struct {
 	certificates    map[int64]*certificate
 	volumes         map[int64]*volume
 	primaryIPs      map[int64]*primaryIP
+
+	health map[healthKey]*healthState // load balancer target health (health.go)
 
 	publicV4 netip.Addr // last allocated loopback IPv4
 	publicV6 uint32     // last allocated IPv6 /64 index
@@ -88,6 +91,7 @@ func newState(publicV4Start netip.Addr) *state {
 		certificates:    map[int64]*certificate{},
 		volumes:         map[int64]*volume{},
 		primaryIPs:      map[int64]*primaryIP{},
+		health:          map[healthKey]*healthState{},
 		publicV4:        publicV4Start,
 	}
 	for k, v := range idBase {

@@ -39,6 +39,7 @@ type server struct {
 	bootCount    int
 	runningSince time.Time
 	primaryDisk  int
+	backupWindow string // "" while backups are disabled
 }
 
 // serverNet is a server's attachment to a private network.
@@ -103,9 +104,10 @@ type lbNet struct {
 	ip      netip.Addr
 }
 
+// lbService is a service; its pointer identifies the service's health
+// statuses (state.health), which survive update_service.
 type lbService struct {
-	s       schema.LoadBalancerService
-	addedAt time.Time
+	s schema.LoadBalancerService
 }
 
 type lbTarget struct {
@@ -115,7 +117,6 @@ type lbTarget struct {
 	sel          labelselector.Selector
 	ip           string
 	usePrivateIP bool
-	addedAt      time.Time
 }
 
 // primaryIP is a public address owned by the project; servers get one per

@@ -9,6 +9,12 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud/schema"
 )
 
+// Volume sizes the API accepts, in GB.
+const (
+	minVolumeSize = 10
+	maxVolumeSize = 10240
+)
+
 func (s *Server) volumeByID(c *call) (*volume, error) {
 	id, err := c.pathID("id", "volume")
 	if err != nil {
@@ -63,8 +69,8 @@ func (s *Server) createVolume(_ context.Context, c *call) (int, any, error) {
 	if nameTaken(s.st.volumes, req.Name, 0) {
 		return 0, nil, errUniqueness("name", "volume name %q is already used", req.Name)
 	}
-	if req.Size < 10 || req.Size > 10240 {
-		return 0, nil, errInvalidField("size", "must be between 10 and 10240 GB")
+	if req.Size < minVolumeSize || req.Size > maxVolumeSize {
+		return 0, nil, errInvalidField("size", "must be between %d and %d GB", minVolumeSize, maxVolumeSize)
 	}
 	if req.Format != nil && *req.Format != "ext4" && *req.Format != "xfs" {
 		return 0, nil, errInvalidField("format", "must be ext4 or xfs")
@@ -86,12 +92,7 @@ func (s *Server) createVolume(_ context.Context, c *call) (int, any, error) {
 		}
 		v.loc = sv.loc
 	case req.Location != nil:
-		for _, l := range s.st.locations {
-			if l.ID == req.Location.ID || l.Name == req.Location.Name {
-				v.loc = l
-			}
-		}
-		if v.loc == nil {
+		if v.loc, _ = byIDOrName(s.st.locations, *req.Location); v.loc == nil {
 			return 0, nil, errInvalidField("location", "location %v not found", idOrName(*req.Location))
 		}
 	default:
@@ -201,6 +202,29 @@ func (s *Server) volumeDetach(_ context.Context, c *call) (int, any, error) {
 	v.serverID = 0
 	a := s.startAction(actionSpec{command: "detach_volume", duration: s.latency.VolumeAttach, resources: res, locks: res})
 	return http.StatusCreated, schema.VolumeActionDetachVolumeResponse{Action: s.renderAction(a)}, nil
+}
+
+// volumeResize grows a volume; the API cannot shrink one. The new size
+// shows once resize_volume has succeeded.
+func (s *Server) volumeResize(_ context.Context, c *call) (int, any, error) {
+	v, err := s.mutableVolume(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	var req schema.VolumeActionResizeVolumeRequest
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	switch {
+	case req.Size <= v.size:
+		return 0, nil, errInvalidField("size", "must be greater than the current size of %d GB", v.size)
+	case req.Size > maxVolumeSize:
+		return 0, nil, errInvalidField("size", "must be at most %d GB", maxVolumeSize)
+	}
+	a := s.startAction(actionSpec{command: "resize_volume", duration: s.latency.VolumeResize,
+		resources: []resKey{key("volume", v.ID)}, locks: []resKey{key("volume", v.ID)},
+		onSuccess: func(time.Time) { v.size = req.Size }})
+	return http.StatusCreated, schema.VolumeActionResizeVolumeResponse{Action: s.renderAction(a)}, nil
 }
 
 func (s *Server) volumeChangeProtection(_ context.Context, c *call) (int, any, error) {
