@@ -49,8 +49,11 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		}
 		hopts.PollInterval = d
 	}
+	// With -o json the progress lines go to stderr too, and both they and
+	// the debug log are written from concurrent goroutines: one lock for both.
+	stderr := lifecycle.SerialWriter(o.env.Stderr)
 	if o.debug {
-		hopts.Debug = o.env.Stderr
+		hopts.Debug = stderr
 	}
 	simClock, err := o.simulatorClock(cred.Endpoint)
 	if err != nil {
@@ -68,7 +71,7 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		client.Close()
 		return nil, err
 	}
-	deps := lifecycle.Deps{Client: client, Progress: o.env.Stderr, StateDir: stateDir, Token: cred.Token, TalosPollInterval: hopts.PollInterval}
+	deps := lifecycle.Deps{Client: client, Progress: stderr, StateDir: stateDir, Token: cred.Token, TalosPollInterval: hopts.PollInterval}
 	if simClock != nil {
 		deps.Clock = simClock
 		// The Talos and Kubernetes waits still sleep on the wall clock: give

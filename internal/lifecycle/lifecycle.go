@@ -80,6 +80,12 @@ func (d Deps) withSerialProgress() Deps {
 	return d
 }
 
+// SerialWriter makes w safe for concurrent writers, as Deps.Progress is made
+// by every procedure. A writer that Progress shares with other concurrent
+// output (the Hetzner client's debug log on stderr) must be wrapped once, by
+// the caller, for both; Progress is then not wrapped again.
+func SerialWriter(w io.Writer) io.Writer { return &serialWriter{w: w} }
+
 type serialWriter struct {
 	mu sync.Mutex
 	w  io.Writer
