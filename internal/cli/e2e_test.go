@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -29,11 +30,19 @@ type simCLI struct {
 func (s *simCLI) run(stdin string, args ...string) result {
 	s.t.Helper()
 	var out, errb bytes.Buffer
+	httpClient := simtest.LoopbackHTTPClient(s.t)
+	// A connection dialled but never used would hold up the simulator's
+	// shutdown for a second.
+	defer httpClient.CloseIdleConnections()
 	e := Env{
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Getenv: func(k string) string { return s.env[k] }, HTTPClient: simtest.LoopbackHTTPClient(s.t),
+		Getenv: func(k string) string { return s.env[k] }, HTTPClient: httpClient,
 	}
 	code := Execute(context.Background(), e, args)
+	// Every run is a probe of the token: it must never be printed.
+	if token := s.env[envToken]; token != "" {
+		assertNoSecret(s.t, fmt.Sprintf("the output of %v", args), out.String()+errb.String(), token)
+	}
 	return result{code, out.String(), errb.String()}
 }
 
@@ -90,9 +99,15 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 		t.Errorf("plan wrote: %v", n)
 	}
 
-	r = s.run("", "apply", "-f", file)
+	r = s.run("", "apply", "-f", file, "--debug")
 	if r.code != 0 || !strings.Contains(r.stdout, "building it") || !strings.Contains(r.stdout, "5 nodes Ready") {
 		t.Fatalf("apply: %+v", r)
+	}
+	// The state directory holds the Talos secrets and both credentials now;
+	// the API token is in none of them (s.run checked the output, debug log
+	// included).
+	if n := assertNoSecretInFiles(t, dir, sim.Token); n < 4 {
+		t.Errorf("%d files below %s; want the cluster file, secrets, talosconfig and kubeconfig", n, dir)
 	}
 	// The credentials apply wrote are printed, or copied with mode 0600.
 	r = s.run("", "kubeconfig", "-f", file)
@@ -118,7 +133,7 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 	if r := s.run("", "plan", "-f", file); !strings.Contains(r.stdout, "No changes") {
 		t.Fatalf("an unconfirmed destroy changed something: %s", r.stdout)
 	}
-	r = s.run("demo\n", "destroy", "-f", file)
+	r = s.run("demo\n", "destroy", "-f", file, "--debug")
 	if r.code != 0 || !strings.Contains(r.stdout, "nothing left") {
 		t.Fatalf("destroy: %+v", r)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -51,10 +50,18 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		}
 		hopts.PollInterval = d
 	}
+	// With -o json the progress lines go to stderr too, and both they and
+	// the debug log are written from concurrent goroutines: one lock for both.
+	stderr := lifecycle.SerialProgress(o.env.Stderr)
 	if o.debug {
-		hopts.Debug = o.env.Stderr
+		hopts.Debug = stderr
 	}
-	progress := lifecycle.SerialProgress(o.progress())
+	// Human progress lines go to stdout with text output, to stderr with
+	// -o json, whose stdout is one JSON document and nothing else.
+	progress := stderr
+	if o.output == outputText {
+		progress = lifecycle.SerialProgress(o.env.Stdout)
+	}
 	hopts.OnRateLimitWait = func(w hetzner.RateLimitWait) { fmt.Fprintln(progress, w) }
 	simClock, err := o.simulatorClock(cred.Endpoint)
 	if err != nil {
@@ -113,15 +120,6 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		}
 	}
 	return &session{cluster: c, client: client, deps: deps}, nil
-}
-
-// progress is where human progress lines go: stdout with text output, stderr
-// with -o json, whose stdout is one JSON document and nothing else.
-func (o *options) progress() io.Writer {
-	if o.output == outputText {
-		return o.env.Stdout
-	}
-	return o.env.Stderr
 }
 
 func parseCurrentIPs(in []string) ([]string, error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -438,6 +439,20 @@ workerNodepools:
 	}
 	if !strings.HasPrefix(es[0].Error(), "cluster.yaml:4: cluster.name: ") {
 		t.Errorf("message format: %q", es[0].Error())
+	}
+}
+
+// A value of megabytes is quoted in part: the message keeps its start and the
+// advice at its end, and stays short.
+func TestHugeValueIsQuotedInPart(t *testing.T) {
+	name := strings.Repeat("a", 3<<20) + "é"
+	for _, e := range parseErrors(t, patched(t, map[string]any{"cluster.name": name})) {
+		if len(e.Msg) > 1100 || !utf8.ValidString(e.Msg) {
+			t.Errorf("%s: a message of %d bytes (valid UTF-8: %v)", e.Path, len(e.Msg), utf8.ValidString(e.Msg))
+		}
+		if e.Path == "cluster.name" && (!strings.HasPrefix(e.Msg, `"aaaa`) || !strings.Contains(e.Msg, "bytes left out") || !strings.HasSuffix(e.Msg, "starting and ending with a letter or digit")) {
+			t.Errorf("cluster.name: %q", e.Msg)
+		}
 	}
 }
 

@@ -48,11 +48,26 @@ type errorList struct {
 }
 
 func (l *errorList) add(path, format string, args ...any) {
-	l.errs = append(l.errs, FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+	l.errs = append(l.errs, FieldError{Path: path, Msg: clipMessage(fmt.Sprintf(format, args...))})
 }
 
 func (l *errorList) addLine(line int, path, format string, args ...any) {
-	l.errs = append(l.errs, FieldError{Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	l.errs = append(l.errs, FieldError{Line: line, Path: path, Msg: clipMessage(fmt.Sprintf(format, args...))})
+}
+
+// maxMessage bounds a message. Messages quote the value at fault, and a value
+// can be megabytes long (a file pasted into a field): its middle is left out,
+// so that the start of the value and the advice at the end still show.
+const maxMessage = 1024
+
+func clipMessage(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	head, tail := msg[:maxMessage/2], msg[len(msg)-maxMessage/4:]
+	// A cut inside a UTF-8 sequence leaves a broken rune at the edge: drop it.
+	head, tail = strings.ToValidUTF8(head, ""), strings.ToValidUTF8(tail, "")
+	return fmt.Sprintf("%s[... %d bytes left out ...]%s", head, len(msg)-maxMessage/2-maxMessage/4, tail)
 }
 
 // finish fills in file names and line numbers (from the decoder's index of field

@@ -95,9 +95,10 @@ func assertConverged(t *testing.T, w *world, c *config.Cluster) {
 // run must really have been interrupted, or the test would not test what it says.
 func TestApplyKilledAnywhereConverges(t *testing.T) {
 	// How many requests a full apply of this cluster takes, measured rather
-	// than assumed. The count of action polls varies by a few from run to run
-	// (and drops when the machine is slow), so the kill points stay within the
-	// first 80%.
+	// than assumed. The count of action polls varies from run to run (and
+	// drops when the machine is slow: a loaded machine has seen 59 where
+	// another run took 76), so the kill points stay within the first two
+	// thirds.
 	ref := newWorld(t, hcloudsim.Options{})
 	refCluster := parse(t, nil)
 	ref.seed(t, refCluster)
@@ -106,7 +107,7 @@ func TestApplyKilledAnywhereConverges(t *testing.T) {
 		t.Fatalf("uninterrupted apply: %v\n%s", err, ref.out)
 	}
 	full := counted.sent.Load()
-	within := full * 4 / 5
+	within := full * 2 / 3
 	t.Logf("a full apply takes %d requests; killing within the first %d", full, within)
 
 	rng := rand.New(rand.NewPCG(42, 7))

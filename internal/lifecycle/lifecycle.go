@@ -203,6 +203,10 @@ func withResumeHint(verb, nothingUndone string, err error) error {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrNotConfirmed) {
 		return err
 	}
+	var held *lock.HeldError
+	if errors.As(err, &held) {
+		return err // it says itself what to do, and nothing was done
+	}
 	if errors.Is(err, infra.ErrProblems) {
 		// Found before the first write: there is nothing to continue.
 		return fmt.Errorf("%w\n%s changed nothing; resolve these and run it again", err, verb)
