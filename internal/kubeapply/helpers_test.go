@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -184,4 +186,8 @@ func refList(refs []Ref) string {
 		parts[i] = r.String()
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func jobCondition(typ string, at metav1.Time) batchv1.JobCondition {
+	return batchv1.JobCondition{Type: batchv1.JobConditionType(typ), Status: corev1.ConditionTrue, LastTransitionTime: at, LastProbeTime: at}
 }

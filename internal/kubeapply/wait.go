@@ -82,6 +82,7 @@ func (a *Applier) waitFor(ctx context.Context, refs []Ref, opts WaitOptions, jud
 		return fmt.Errorf("kubeapply: Wait needs a timeout")
 	}
 	pending := slices.Clone(refs)
+	seen := map[Ref]string{} // last judgement of each object
 	var last []ObjectStatus
 	var lastReported []Ref
 	first := true
@@ -90,7 +91,17 @@ func (a *Applier) waitFor(ctx context.Context, refs []Ref, opts WaitOptions, jud
 		last = last[:0]
 		failedNow := false
 		for _, ref := range pending {
-			st, msg := a.check(ctx, ref, judge)
+			st, msg, err := a.check(ctx, ref, judge)
+			if err != nil {
+				// A failed read says nothing about the object (near the
+				// deadline it is the rate limiter refusing): keep what the
+				// last successful read said.
+				if prev, ok := seen[ref]; ok {
+					msg = prev
+				}
+			} else {
+				seen[ref] = msg
+			}
 			if st == ready {
 				continue
 			}
@@ -114,15 +125,17 @@ func (a *Applier) waitFor(ctx context.Context, refs []Ref, opts WaitOptions, jud
 	return &NotReadyError{Pending: slices.Clone(last), Failed: errors.Is(err, errFailed), Err: err}
 }
 
-// check reads ref and judges it. Errors reading it leave it pending with the
-// error as its message: the next check may succeed.
-func (a *Applier) check(ctx context.Context, ref Ref, judge func(*unstructured.Unstructured) (state, string)) (state, string) {
+// check reads ref and judges it. A read that fails leaves it pending with
+// the error as its message (and the error, so Wait can tell): the next
+// check may succeed.
+func (a *Applier) check(ctx context.Context, ref Ref, judge func(*unstructured.Unstructured) (state, string)) (state, string, error) {
 	obj, err := a.get(ctx, ref)
 	switch {
 	case apierrors.IsNotFound(err), meta.IsNoMatchError(err):
-		return pending, "not found"
+		return pending, "not found", nil
 	case err != nil:
-		return pending, err.Error()
+		return pending, err.Error(), err
 	}
-	return judge(obj)
+	st, msg := judge(obj)
+	return st, msg, nil
 }
