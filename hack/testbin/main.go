@@ -17,10 +17,10 @@
 // it also works as KUBEBUILDER_ASSETS for envtest.
 //
 // A cold build on 2 cores takes 8–13 minutes and up to 3 GB of RAM for
-// kube-apiserver, 2–3 minutes for etcd, about 3 and 2 minutes for
-// kube-controller-manager and kube-scheduler once kube-apiserver's packages
-// are in GOCACHE, and about 8.5 minutes for the CCM; later runs take well
-// under a second.
+// kube-apiserver, 2–3 minutes for etcd, about 3 minutes for
+// kube-controller-manager and seconds for kube-scheduler once
+// kube-apiserver's packages are in GOCACHE (8–20 minutes each on their own),
+// and 5–9 minutes for the CCM; later runs take well under a second.
 //
 // Without a CCM source the CCM is reported missing and everything else is
 // still built and printed; -require-ccm makes that an error.
@@ -43,6 +43,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/testbin"
 )
@@ -69,7 +70,9 @@ func main() {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Cancelling kills go build and lets the deferred clean-up remove the
+	// temporary build and source directories.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "testbin:", err)

@@ -25,15 +25,15 @@ func tools() []tool {
 			ldflags:  kubeLDFlags,
 		},
 		testbin.ControllerManager: {
-			estimate: "about 3 minutes after kube-apiserver (shared packages), 8-12 on its own, on 2 cores",
+			estimate: "about 3 minutes after kube-apiserver (shared packages), 8-20 on its own, on 2 cores",
 			ldflags:  kubeLDFlags,
 		},
 		testbin.Scheduler: {
-			estimate: "about 2 minutes after kube-apiserver (shared packages) on 2 cores",
+			estimate: "under a minute after kube-controller-manager (shared packages), about 8 on its own, on 2 cores",
 			ldflags:  kubeLDFlags,
 		},
 		testbin.CCM: {
-			estimate: "about 8.5 minutes and 1.5 GB of GOCACHE on 2 cores",
+			estimate: "5-9 minutes and 1.5 GB of GOCACHE on 2 cores",
 			ldflags:  ccmLDFlags,
 		},
 	}
