@@ -1,112 +1,95 @@
-// Command testbin makes sure the etcd and kube-apiserver binaries used by the
-// test API server (internal/kubesim) exist in the user cache directory, and
-// prints the directory that holds them:
+// Command testbin makes sure the binaries of the test world exist in the user
+// cache directory, and prints the directory that holds them:
 //
 //	export KUBE_TESTBIN=$(go run ./hack/testbin)
 //
-// The binaries are built from source from the tools modules (tools/etcd,
-// tools/kube-apiserver; each has its own go.mod that pins the version) and
-// cached under
+// The binaries are etcd, kube-apiserver, kube-controller-manager and
+// kube-scheduler, built from source from the tools modules (tools/etcd,
+// tools/kube-apiserver; each has its own go.mod that pins the version), and
+// the hcloud cloud-controller-manager, built from its module when the Go
+// module proxy serves it and otherwise from a checksummed source archive
+// (see ccm.go and docs/architecture.md). They are cached under
 //
 //	$(os.UserCacheDir)/hcloud-k8s/testbin/<tool>-<version>/<tool>
 //
 // so each version is built once per machine. The printed directory,
-// .../testbin/k8s-<version>_etcd-<version>, holds symlinks to both binaries;
+// .../testbin/k8s-<version>_etcd-<version>, holds symlinks to all of them;
 // it also works as KUBEBUILDER_ASSETS for envtest.
 //
 // A cold build on 2 cores takes 8–13 minutes and up to 3 GB of RAM for
-// kube-apiserver, 2–3 minutes for etcd, and adds about 2.5 GB to GOCACHE;
-// later runs take well under a second.
+// kube-apiserver, 2–3 minutes for etcd, about 3 minutes for
+// kube-controller-manager and seconds for kube-scheduler once
+// kube-apiserver's packages are in GOCACHE (8–20 minutes each on their own),
+// and 5–9 minutes for the CCM; later runs take well under a second.
+//
+// Without a CCM source the CCM is reported missing and everything else is
+// still built and printed; -require-ccm makes that an error.
 //
 // Flags:
 //
-//	-check   only report whether the cache is warm (exit status 1 if not); never builds
-//	-tools   path to the tools directory (default: found by walking up from the working directory)
-//	-v       pass -v to go build (lists every package as it is compiled)
+//	-check        only report whether the cache is warm (exit status 1 if not); never builds
+//	-require-ccm  fail when the CCM cannot be provided
+//	-tools        path to the tools directory (default: found by walking up from the working directory)
+//	-v            pass -v to go build (lists every package as it is compiled)
 //
 // Progress goes to stderr; only the directory goes to stdout.
 package main
 
 import (
-	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/testbin"
-	"io"
 	"os"
-	"os/exec"
+	"os/signal"
 	"path/filepath"
-	"strings"
-	"sync/atomic"
-	"time"
+	"syscall"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testbin"
 )
 
-// tool describes one binary built from a tools module.
-type tool struct {
-	name     string // binary name and tools/<name> directory
-	module   string // module whose version keys the cache
-	pkg      string // main package to build
-	estimate string // what a cold build costs, for the progress message
-	ldflags  func(version string) string
-}
-
-var tools = []tool{
-	{
-		name:     "etcd",
-		module:   "go.etcd.io/etcd/server/v3",
-		pkg:      "go.etcd.io/etcd/server/v3",
-		estimate: "2-3 minutes and 0.5 GB of RAM on 2 cores",
-		ldflags:  func(string) string { return "-s -w" },
-	},
-	{
-		name:     "kube-apiserver",
-		module:   "k8s.io/kubernetes",
-		pkg:      "k8s.io/kubernetes/cmd/kube-apiserver",
-		estimate: "8-13 minutes, up to 3 GB of RAM and 2.5 GB of GOCACHE on 2 cores",
-		ldflags:  kubeLDFlags,
-	},
-}
-
-// kubeLDFlags stamps the version, otherwise the binary reports
-// v0.0.0-master+$Format:%H$ and breaks version parsing in clients.
-func kubeLDFlags(v string) string {
-	minor := strings.TrimPrefix(v, "v1.")
-	if i := strings.IndexByte(minor, '.'); i >= 0 {
-		minor = minor[:i]
-	}
-	const p = "k8s.io/component-base/version"
-	return strings.Join([]string{
-		"-s -w",
-		"-X " + p + ".gitVersion=" + v,
-		"-X " + p + ".gitMajor=1",
-		"-X " + p + ".gitMinor=" + minor,
-		"-X " + p + ".gitTreeState=clean",
-		"-X " + p + ".buildDate=1970-01-01T00:00:00Z",
-	}, " ")
+type config struct {
+	check, requireCCM, verbose bool
+	toolsDir                   string
 }
 
 func main() {
-	check := flag.Bool("check", false, "only report whether the binaries are cached; exit 1 if not")
-	toolsDir := flag.String("tools", "", "tools directory (default: tools/ of the enclosing repository)")
-	verbose := flag.Bool("v", false, "pass -v to go build")
+	var cfg config
+	flag.BoolVar(&cfg.check, "check", false, "only report whether the binaries are cached; exit 1 if not")
+	flag.BoolVar(&cfg.requireCCM, "require-ccm", false, "fail when the hcloud cloud-controller-manager cannot be built")
+	flag.StringVar(&cfg.toolsDir, "tools", "", "tools directory (default: tools/ of the enclosing repository)")
+	flag.BoolVar(&cfg.verbose, "v", false, "pass -v to go build")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./hack/testbin [-check] [-tools DIR] [-v]\n\n"+
-			"Builds etcd and kube-apiserver into the user cache directory when missing\n"+
-			"and prints the directory for KUBE_TESTBIN.\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./hack/testbin [-check] [-require-ccm] [-tools DIR] [-v]\n\n"+
+			"Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the\n"+
+			"hcloud cloud-controller-manager into the user cache directory when missing\n"+
+			"and prints the directory for KUBE_TESTBIN.\n\n"+
+			"The CCM source is the module from the Go module proxy, else the archive named\n"+
+			"by $%s, else %s next to the\nrepository (see docs/architecture.md).\n\n",
+			testbin.EnvCCMSource, filepath.Join("..", "shared", "third_party", testbin.CCMArchive))
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if err := run(*check, *toolsDir, *verbose); err != nil {
+	// Cancelling kills go build and lets the deferred clean-up remove the
+	// temporary build and source directories.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "testbin:", err)
 		os.Exit(1)
 	}
 }
 
-func run(check bool, toolsDir string, verbose bool) error {
-	if toolsDir == "" {
+// entry is one binary with its pinned version and cache path.
+type entry struct {
+	tool
+	version, path string
+}
+
+func run(ctx context.Context, cfg config) error {
+	if cfg.toolsDir == "" {
 		var err error
-		if toolsDir, err = testbin.FindToolsDir(); err != nil {
+		if cfg.toolsDir, err = testbin.FindToolsDir(); err != nil {
 			return fmt.Errorf("%w; run from the repository or pass -tools", err)
 		}
 	}
@@ -114,55 +97,108 @@ func run(check bool, toolsDir string, verbose bool) error {
 	if err != nil {
 		return err
 	}
-
-	versions := map[string]string{}
-	var missing []string
-	for _, t := range tools {
-		v, err := testbin.RequiredVersion(filepath.Join(toolsDir, t.name, "go.mod"), t.module)
-		if err != nil {
-			return err
-		}
-		versions[t.name] = v
-		bin := filepath.Join(root, t.name+"-"+v, t.name)
-		if !isExecutable(bin) {
-			missing = append(missing, bin)
-		}
-	}
-	assets := filepath.Join(root, "k8s-"+versions["kube-apiserver"]+"_etcd-"+versions["etcd"])
-
-	if check {
-		if len(missing) > 0 || !isExecutable(filepath.Join(assets, "etcd")) || !isExecutable(filepath.Join(assets, "kube-apiserver")) {
-			fmt.Fprintln(os.Stderr, "testbin: cache is cold; missing:")
-			for _, m := range missing {
-				fmt.Fprintln(os.Stderr, "  "+m)
-			}
-			if len(missing) == 0 {
-				fmt.Fprintln(os.Stderr, "  "+assets)
-			}
-			fmt.Fprintln(os.Stderr, "testbin: run `go run ./hack/testbin` to build (a cold build takes 10-15 minutes on 2 cores)")
-			return errors.New("cache is cold")
-		}
-		fmt.Fprintln(os.Stderr, "testbin: cache is warm")
-		fmt.Println(assets)
-		return nil
-	}
-
-	for _, t := range tools {
-		v := versions[t.name]
-		dir := filepath.Join(root, t.name+"-"+v)
-		bin := filepath.Join(dir, t.name)
-		if isExecutable(bin) {
-			fmt.Fprintf(os.Stderr, "testbin: %s %s cached: %s\n", t.name, v, bin)
-			continue
-		}
-		if err := build(t, v, filepath.Join(toolsDir, t.name), root, dir, verbose); err != nil {
-			return err
-		}
-	}
-
-	if err := linkAssets(root, assets, versions); err != nil {
+	entries, err := resolve(cfg.toolsDir, root)
+	if err != nil {
 		return err
 	}
+	assets := assetsDir(root, entries)
+	if cfg.check {
+		return checkCache(entries, assets, cfg.requireCCM)
+	}
+	for _, e := range entries {
+		if err := provide(ctx, cfg, root, e); err != nil {
+			return err
+		}
+	}
+	if err := linkAssets(root, assets, present(entries)); err != nil {
+		return err
+	}
+	fmt.Println(assets)
+	return nil
+}
+
+// resolve reads the pinned version of every tool.
+func resolve(toolsDir, root string) ([]entry, error) {
+	var entries []entry
+	for _, t := range tools() {
+		v, err := t.Version(toolsDir)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, entry{tool: t, version: v, path: t.Path(root, v)})
+	}
+	return entries, nil
+}
+
+// assetsDir is named after the Kubernetes and etcd versions only, so the
+// directory existing consumers were given keeps its name.
+func assetsDir(root string, entries []entry) string {
+	v := map[string]string{}
+	for _, e := range entries {
+		v[e.Name] = e.version
+	}
+	return filepath.Join(root, "k8s-"+v[testbin.APIServer]+"_etcd-"+v[testbin.Etcd])
+}
+
+// provide builds e unless it is cached. A missing CCM source is reported, and
+// is an error only with -require-ccm.
+func provide(ctx context.Context, cfg config, root string, e entry) error {
+	if isExecutable(e.path) {
+		fmt.Fprintf(os.Stderr, "testbin: %s %s cached: %s\n", e.Name, e.version, e.path)
+		return nil
+	}
+	if e.Name != testbin.CCM {
+		return build(ctx, e, filepath.Join(cfg.toolsDir, e.ToolsModule), root, cfg.verbose)
+	}
+	src, err := ccmSource(ctx, filepath.Dir(cfg.toolsDir), root, cfg.verbose)
+	if errors.Is(err, errNoCCMSource) && !cfg.requireCCM {
+		fmt.Fprintf(os.Stderr, "testbin: %s %s MISSING: %v\n", e.Name, e.version, err)
+		fmt.Fprintf(os.Stderr, "testbin:   everything else is built; tests that run the CCM fail until it is (see docs/architecture.md)\n")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer src.cleanup()
+	fmt.Fprintf(os.Stderr, "testbin: %s %s source: %s\n", e.Name, e.version, src.origin)
+	return build(ctx, e, src.dir, root, cfg.verbose)
+}
+
+// present lists the entries whose binary exists.
+func present(entries []entry) []entry {
+	var out []entry
+	for _, e := range entries {
+		if isExecutable(e.path) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// checkCache reports, without building, whether every required binary is
+// cached and linked into assets.
+func checkCache(entries []entry, assets string, requireCCM bool) error {
+	var missing []string
+	for _, e := range entries {
+		optional := e.Name == testbin.CCM && !requireCCM
+		switch {
+		case !isExecutable(e.path) && optional:
+			fmt.Fprintf(os.Stderr, "testbin: %s not cached (optional): %s\n", e.Name, e.path)
+		case !isExecutable(e.path):
+			missing = append(missing, e.path)
+		case !isExecutable(filepath.Join(assets, e.Name)):
+			missing = append(missing, filepath.Join(assets, e.Name))
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintln(os.Stderr, "testbin: cache is cold; missing:")
+		for _, m := range missing {
+			fmt.Fprintln(os.Stderr, "  "+m)
+		}
+		fmt.Fprintln(os.Stderr, "testbin: run `go run ./hack/testbin` to build (a cold build takes 20-30 minutes on 2 cores)")
+		return errors.New("cache is cold")
+	}
+	fmt.Fprintln(os.Stderr, "testbin: cache is warm")
 	fmt.Println(assets)
 	return nil
 }
@@ -170,187 +206,4 @@ func run(check bool, toolsDir string, verbose bool) error {
 func isExecutable(path string) bool {
 	fi, err := os.Stat(path) // follows symlinks
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
-}
-
-// build compiles one tool into a temporary directory next to the cache entry
-// and renames the binary into place, so an interrupted build never leaves a
-// partial binary behind.
-func build(t tool, version, modDir, root, dir string, verbose bool) error {
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(root, ".build-"+t.name+"-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-
-	logPath := filepath.Join(root, t.name+"-"+version+".build.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return err
-	}
-	defer logFile.Close()
-
-	total := countPackages(modDir, t.pkg)
-	fmt.Fprintf(os.Stderr, "testbin: building %s %s from %s\n", t.name, version, modDir)
-	fmt.Fprintf(os.Stderr, "testbin:   a cold build takes %s; it is cached afterwards.\n", t.estimate)
-	fmt.Fprintf(os.Stderr, "testbin:   build log: %s\n", logPath)
-
-	out := filepath.Join(tmp, t.name)
-	cmd := exec.Command("go", "build", "-v", "-trimpath", "-ldflags", t.ldflags(version), "-o", out, t.pkg)
-	cmd.Dir = modDir
-	cmd.Env = buildEnv()
-	cmd.Stdout = logFile
-
-	// go build -v prints one import path per compiled package on stderr;
-	// count them for the progress line.
-	pr, pw := io.Pipe()
-	cmd.Stderr = pw
-	var compiled atomic.Int64
-	scanDone := make(chan struct{})
-	go func() {
-		defer close(scanDone)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(logFile, line)
-			if !strings.Contains(line, " ") && !strings.Contains(line, ":") {
-				compiled.Add(1)
-			}
-			if verbose {
-				fmt.Fprintln(os.Stderr, line)
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		pw.Close()
-		return fmt.Errorf("starting go build: %w", err)
-	}
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- cmd.Wait() }()
-	tick := time.NewTicker(30 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-tick.C:
-			progress := fmt.Sprintf("%d packages compiled", compiled.Load())
-			if total > 0 {
-				progress = fmt.Sprintf("%d of at most %d packages compiled", compiled.Load(), total)
-			}
-			fmt.Fprintf(os.Stderr, "testbin:   %s: %s elapsed, %s\n", t.name, time.Since(start).Round(time.Second), progress)
-			continue
-		case err = <-waitErr:
-		}
-		break
-	}
-	pw.Close()
-	<-scanDone
-	if err != nil {
-		return fmt.Errorf("building %s %s failed after %s: %v (log: %s)\n%s", t.name, version,
-			time.Since(start).Round(time.Second), err, logPath, tail(logPath, 20))
-	}
-
-	// Sanity check before publishing the binary.
-	vout, err := exec.Command(out, "--version").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("built %s does not run: %v\n%s", t.name, err, vout)
-	}
-	fmt.Fprintf(os.Stderr, "testbin:   %s", firstLine(string(vout)))
-
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	if err := os.Rename(out, filepath.Join(dir, t.name)); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "testbin: built %s %s in %s: %s\n", t.name, version, time.Since(start).Round(time.Second), filepath.Join(dir, t.name))
-	return nil
-}
-
-// buildEnv is the environment for go build and go list: never download a
-// toolchain, never stamp VCS data (the tools directories are not clones).
-func buildEnv() []string {
-	env := os.Environ()
-	env = append(env, "GOTOOLCHAIN=local")
-	flags := os.Getenv("GOFLAGS")
-	if !strings.Contains(flags, "-buildvcs") {
-		flags = strings.TrimSpace(flags + " -buildvcs=false")
-	}
-	return append(env, "GOFLAGS="+flags)
-}
-
-// countPackages returns the number of packages the build may compile, or 0.
-func countPackages(modDir, pkg string) int {
-	cmd := exec.Command("go", "list", "-deps", pkg)
-	cmd.Dir = modDir
-	cmd.Env = buildEnv()
-	out, err := cmd.Output()
-	if err != nil {
-		return 0
-	}
-	return strings.Count(string(out), "\n")
-}
-
-// linkAssets creates dir with symlinks to both binaries. The symlinks are
-// made in a temporary directory which is then renamed, so readers never see
-// a half-populated directory.
-func linkAssets(root, dir string, versions map[string]string) error {
-	// Relative links keep working if the cache directory is restored
-	// elsewhere (CI caches, containers with another $HOME).
-	target := func(t tool) string { return filepath.Join("..", t.name+"-"+versions[t.name], t.name) }
-	ok := true
-	for _, t := range tools {
-		if got, err := os.Readlink(filepath.Join(dir, t.name)); err != nil || got != target(t) {
-			ok = false
-		}
-	}
-	if ok {
-		return nil
-	}
-	tmp, err := os.MkdirTemp(root, ".assets-")
-	if err != nil {
-		return err
-	}
-	for _, t := range tools {
-		if err := os.Symlink(target(t), filepath.Join(tmp, t.name)); err != nil {
-			os.RemoveAll(tmp)
-			return err
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.RemoveAll(tmp)
-		return err
-	}
-	_ = os.RemoveAll(dir)
-	if err := os.Rename(tmp, dir); err != nil {
-		os.RemoveAll(tmp)
-		if isExecutable(filepath.Join(dir, "etcd")) && isExecutable(filepath.Join(dir, "kube-apiserver")) {
-			return nil // a concurrent run won the race
-		}
-		return err
-	}
-	return nil
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i+1]
-	}
-	return s + "\n"
-}
-
-func tail(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -3,74 +3,75 @@ package kubesim
 import (
 	"errors"
 	"fmt"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/testbin"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testbin"
 )
 
-// ErrBinariesMissing is wrapped by the error [Start] returns when etcd or
-// kube-apiserver cannot be found.
+// ErrBinariesMissing is wrapped by the error [Start] and [StartCCM] return
+// when a binary they need cannot be found.
 var ErrBinariesMissing = errors.New("kubesim: test binaries missing")
 
 // EnvBinDir names the environment variable that points at a directory holding
-// the etcd and kube-apiserver binaries (the output of `go run ./hack/testbin`).
+// the test binaries (the output of `go run ./hack/testbin`).
 const EnvBinDir = "KUBE_TESTBIN"
 
 // binaries locates etcd and kube-apiserver. It never builds anything.
 func binaries(binDir string) (etcd, apiserver string, err error) {
+	paths, err := findBinaries(binDir, testbin.Etcd, testbin.APIServer)
+	if err != nil {
+		return "", "", err
+	}
+	return paths[0], paths[1], nil
+}
+
+// findBinaries locates the named binaries in binDir, else $KUBE_TESTBIN, else
+// the testbin cache. It never builds anything.
+func findBinaries(binDir string, names ...string) ([]string, error) {
 	if binDir == "" {
 		binDir = os.Getenv(EnvBinDir)
 	}
-	var where string
-	if binDir != "" {
-		etcd = filepath.Join(binDir, "etcd")
-		apiserver = filepath.Join(binDir, "kube-apiserver")
-		where = binDir
-	} else {
-		etcd, apiserver, err = cachedBinaries()
-		if err != nil {
-			return "", "", fmt.Errorf("%w: %v; %s", ErrBinariesMissing, err, buildHint)
-		}
+	where := binDir
+	if binDir == "" {
 		where = "the testbin cache"
 	}
+	var paths []string
+	for _, name := range names {
+		p := filepath.Join(binDir, name)
+		if binDir == "" {
+			var err error
+			if p, err = testbin.CachedPath(name); err != nil {
+				return nil, fmt.Errorf("%w: %w; %s", ErrBinariesMissing, err, hint(names))
+			}
+		}
+		paths = append(paths, p)
+	}
 	var missing []string
-	for _, p := range []string{etcd, apiserver} {
+	for _, p := range paths {
 		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 			missing = append(missing, p)
 		}
 	}
 	if len(missing) > 0 {
-		return "", "", fmt.Errorf("%w: not found in %s: %s; %s", ErrBinariesMissing, where, strings.Join(missing, ", "), buildHint)
+		return nil, fmt.Errorf("%w: not found in %s: %s; %s", ErrBinariesMissing, where, strings.Join(missing, ", "), hint(names))
 	}
-	return etcd, apiserver, nil
+	return paths, nil
 }
 
-const buildHint = "build them with `go run ./hack/testbin` from the repository root " +
-	"(a cold build takes 10-15 minutes and up to 3 GB of RAM on 2 cores; it is cached per machine), " +
-	"or set " + EnvBinDir + " to a directory containing etcd and kube-apiserver"
-
-// cachedBinaries returns the cache paths hack/testbin builds to, for the
-// versions pinned in tools/etcd/go.mod and tools/kube-apiserver/go.mod.
-func cachedBinaries() (etcd, apiserver string, err error) {
-	toolsDir, err := testbin.FindToolsDir()
-	if err != nil {
-		return "", "", fmt.Errorf("%w, so the pinned versions are unknown", err)
+// hint says how to provide the named binaries.
+func hint(names []string) string {
+	h := "build them with `go run ./hack/testbin` from the repository root " +
+		"(a cold build of everything takes about 25 minutes and up to 3 GB of RAM on 2 cores; it is cached per machine), " +
+		"or set " + EnvBinDir + " to a directory containing " + strings.Join(names, ", ")
+	for _, n := range names {
+		if n == testbin.CCM {
+			h += "; the CCM is built from the module proxy or from the source archive " + testbin.CCMArchive +
+				" named by $" + testbin.EnvCCMSource + " (see docs/architecture.md)"
+		}
 	}
-	ev, err := testbin.RequiredVersion(filepath.Join(toolsDir, "etcd", "go.mod"), "go.etcd.io/etcd/server/v3")
-	if err != nil {
-		return "", "", err
-	}
-	kv, err := testbin.RequiredVersion(filepath.Join(toolsDir, "kube-apiserver", "go.mod"), "k8s.io/kubernetes")
-	if err != nil {
-		return "", "", err
-	}
-	root, err := CacheDir()
-	if err != nil {
-		return "", "", err
-	}
-	return filepath.Join(root, "etcd-"+ev, "etcd"),
-		filepath.Join(root, "kube-apiserver-"+kv, "kube-apiserver"), nil
+	return h
 }
 
 // CacheDir is where hack/testbin keeps the binaries:

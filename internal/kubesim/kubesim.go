@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testbin"
 	"k8s.io/client-go/rest"
 )
 
@@ -69,6 +70,28 @@ type Options struct {
 	// ExtraArgs are appended to the kube-apiserver command line (later
 	// flags win for scalar flags).
 	ExtraArgs []string
+
+	// ControllerManager also starts kube-controller-manager (see
+	// controlplane.go for the controllers it runs) once the API server is
+	// ready; Start then waits for its /healthz too.
+	ControllerManager bool
+
+	// ClusterCIDR is the pod network the controller manager's nodeipam
+	// controller gives each node a /24 of (--cluster-cidr). Default
+	// 10.244.0.0/16 (Talos's default).
+	ClusterCIDR string
+
+	// ControllerManagerArgs are appended to the kube-controller-manager
+	// command line, e.g. --node-monitor-grace-period=1h or another
+	// --controllers list.
+	ControllerManagerArgs []string
+
+	// Scheduler also starts kube-scheduler once the API server is ready;
+	// Start then waits for its /healthz too.
+	Scheduler bool
+
+	// SchedulerArgs are appended to the kube-scheduler command line.
+	SchedulerArgs []string
 }
 
 // APIServer is a running etcd + kube-apiserver pair. Stop it when done.
@@ -77,7 +100,7 @@ type APIServer struct {
 	port  int
 	ca    *authority
 	dir   string // temporary directory: PKI, etcd data, default logs
-	logs  [2]string
+	logs  []string
 	procs []*process
 
 	adminCert, adminKey []byte
@@ -95,7 +118,7 @@ type APIServer struct {
 // servers, like [exec.CommandContext]. Call Stop when done, e.g. via
 // t.Cleanup.
 func Start(ctx context.Context, opts Options) (*APIServer, error) {
-	etcdBin, apiBin, err := binaries(opts.BinDir)
+	bins, err := findBinaries(opts.BinDir, opts.binaryNames()...)
 	if err != nil {
 		return nil, err
 	}
@@ -108,13 +131,16 @@ func Start(ctx context.Context, opts Options) (*APIServer, error) {
 	if opts.ServiceCIDR == "" {
 		opts.ServiceCIDR = "10.96.0.0/12"
 	}
+	if opts.ClusterCIDR == "" {
+		opts.ClusterCIDR = "10.244.0.0/16"
+	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 60 * time.Second
 	}
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(ctx, opts, etcdBin, apiBin)
+		s, err := start(ctx, opts, bins)
 		if err == nil {
 			return s, nil
 		}
@@ -130,7 +156,20 @@ func Start(ctx context.Context, opts Options) (*APIServer, error) {
 
 var errPortInUse = errors.New("address already in use")
 
-func start(ctx context.Context, opts Options, etcdBin, apiBin string) (_ *APIServer, err error) {
+// binaryNames lists the binaries opts needs, in the order Start launches them.
+func (opts Options) binaryNames() []string {
+	names := []string{testbin.Etcd, testbin.APIServer}
+	if opts.ControllerManager {
+		names = append(names, testbin.ControllerManager)
+	}
+	if opts.Scheduler {
+		names = append(names, testbin.Scheduler)
+	}
+	return names
+}
+
+// start launches the binaries, whose paths are in the order of binaryNames.
+func start(ctx context.Context, opts Options, bins []string) (_ *APIServer, err error) {
 	var ca *authority
 	switch {
 	case len(opts.CACert) == 0 && len(opts.CAKey) == 0:
@@ -150,13 +189,8 @@ func start(ctx context.Context, opts Options, etcdBin, apiBin string) (_ *APISer
 	}
 
 	begin := time.Now()
-	sweepStale()
-	dir, err := os.MkdirTemp("", "kubesim-")
+	dir, err := ownedTempDir("kubesim-")
 	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	s := &APIServer{ca: ca, dir: dir, ctxStop: make(chan struct{})}
@@ -211,7 +245,8 @@ func start(ctx context.Context, opts Options, etcdBin, apiBin string) (_ *APISer
 	if opts.LogDir != "" {
 		prefix = fmt.Sprintf("kubesim-%d-", s.port)
 	}
-	s.logs = [2]string{filepath.Join(logDir, prefix+"etcd.log"), filepath.Join(logDir, prefix+"kube-apiserver.log")}
+	logPath := func(name string) string { return filepath.Join(logDir, prefix+name+".log") }
+	s.logs = []string{logPath(testbin.Etcd), logPath(testbin.APIServer)}
 
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdClient)
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(etcdPeer)
@@ -254,7 +289,7 @@ func start(ctx context.Context, opts Options, etcdBin, apiBin string) (_ *APISer
 	}
 	apiArgs = append(apiArgs, opts.ExtraArgs...)
 
-	etcd, err := startProcess(etcdBin, etcdArgs, s.logs[0], true)
+	etcd, err := startProcess(bins[0], etcdArgs, s.logs[0], envWithout("ETCD_"))
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +301,7 @@ func start(ctx context.Context, opts Options, etcdBin, apiBin string) (_ *APISer
 		return nil, err
 	}
 	s.etcdReadyAfter = time.Since(begin)
-	api, err := startProcess(apiBin, apiArgs, s.logs[1], false)
+	api, err := startProcess(bins[1], apiArgs, s.logs[1], os.Environ())
 	if err != nil {
 		return nil, err
 	}
@@ -276,21 +311,45 @@ func start(ctx context.Context, opts Options, etcdBin, apiBin string) (_ *APISer
 		return nil, err
 	}
 	s.readyAfter = time.Since(begin)
+	if err := s.startControlPlane(ctx, opts, files, bins[2:], logPath); err != nil {
+		return nil, err
+	}
 
-	// Stop when the caller's context ends, like exec.CommandContext.
+	stopWhenDone(ctx, s.ctxStop, s.Stop)
+	return s, nil
+}
+
+// stopWhenDone calls stop when ctx ends, like exec.CommandContext kills its
+// process, unless stopped is closed first (by stop itself).
+func stopWhenDone(ctx context.Context, stopped <-chan struct{}, stop func() error) {
 	go func() {
 		select {
 		case <-ctx.Done():
-			_ = s.Stop()
-		case <-s.ctxStop:
+			_ = stop()
+		case <-stopped:
 		}
 	}()
-	return s, nil
 }
 
 // ownerFile in a server's temporary directory holds the id of the process
 // that started it.
 const ownerFile = "owner.pid"
+
+// ownedTempDir sweeps stale directories, then creates a temporary directory
+// (name prefix must start with "kubesim-") with an owner file, so that it
+// is swept in turn if this process crashes.
+func ownedTempDir(prefix string) (string, error) {
+	sweepStale()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
 
 // sweepStale removes temporary directories left by test processes that
 // crashed before calling Stop (their servers died with them, see
@@ -326,11 +385,13 @@ var disabledAdmission = []string{
 }
 
 type pkiFiles struct {
+	dir                                           string
 	caCert, servingCert, servingKey, saKey, saPub string
 }
 
 func (s *APIServer) writePKI(dir string, opts Options) (pkiFiles, error) {
 	f := pkiFiles{
+		dir:         dir,
 		caCert:      filepath.Join(dir, "ca.crt"),
 		servingCert: filepath.Join(dir, "apiserver.crt"),
 		servingKey:  filepath.Join(dir, "apiserver.key"),
@@ -411,7 +472,8 @@ type process struct {
 	err  error // valid after done is closed
 }
 
-func startProcess(bin string, args []string, logPath string, dropEtcdEnv bool) (*process, error) {
+// startProcess starts bin with env, its output appended to logPath.
+func startProcess(bin string, args []string, logPath string, env []string) (*process, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -420,17 +482,6 @@ func startProcess(bin string, args []string, logPath string, dropEtcdEnv bool) (
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = sysProcAttr()
-	env := os.Environ()
-	if dropEtcdEnv {
-		// etcd reads ETCD_* variables as flags.
-		kept := env[:0:0]
-		for _, e := range env {
-			if !strings.HasPrefix(e, "ETCD_") {
-				kept = append(kept, e)
-			}
-		}
-		env = kept
-	}
 	cmd.Env = env
 	fmt.Fprintf(logFile, "# %s %s\n", bin, strings.Join(args, " "))
 	if err := cmd.Start(); err != nil {
@@ -446,6 +497,23 @@ func startProcess(bin string, args []string, logPath string, dropEtcdEnv bool) (
 	return p, nil
 }
 
+// envWithout is the environment minus the variables with one of the given
+// name prefixes (etcd, for one, reads ETCD_* variables as flags).
+func envWithout(prefixes ...string) []string {
+	var kept []string
+	for _, e := range os.Environ() {
+		name, _, _ := strings.Cut(e, "=")
+		drop := false
+		for _, p := range prefixes {
+			drop = drop || strings.HasPrefix(name, p)
+		}
+		if !drop {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
+
 func (p *process) exited() bool {
 	select {
 	case <-p.done:
@@ -457,15 +525,21 @@ func (p *process) exited() bool {
 
 // kill stops all processes and waits for them.
 func (s *APIServer) kill() {
-	for i := len(s.procs) - 1; i >= 0; i-- { // apiserver first, then etcd
-		p := s.procs[i]
-		if !p.exited() {
-			_ = p.cmd.Process.Kill()
-		}
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-		}
+	// Reverse start order: scheduler and controller manager, then
+	// kube-apiserver, then etcd.
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		s.procs[i].kill()
+	}
+}
+
+// kill kills p and waits up to 10 s for it to exit.
+func (p *process) kill() {
+	if !p.exited() {
+		_ = p.cmd.Process.Kill()
+	}
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
 	}
 }
 
@@ -504,15 +578,23 @@ func (s *APIServer) waitEtcd(ctx context.Context, etcdURL string, timeout time.D
 // exitedErr reports a process that has exited, with its log tail.
 func (s *APIServer) exitedErr() error {
 	for _, p := range s.procs {
-		if p.exited() {
-			err := fmt.Errorf("kubesim: %s exited during start-up (%v); log %s:\n%s", p.name, p.err, p.log, tail(p.log, 30))
-			if strings.Contains(tail(p.log, 50), "address already in use") {
-				err = fmt.Errorf("%w (%w)", err, errPortInUse)
-			}
+		if err := p.exitErr(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// exitErr reports, with its log tail, that p has exited; nil while it runs.
+func (p *process) exitErr() error {
+	if !p.exited() {
+		return nil
+	}
+	err := fmt.Errorf("kubesim: %s exited during start-up (%v); log %s:\n%s", p.name, p.err, p.log, tail(p.log, 30))
+	if strings.Contains(tail(p.log, 50), "address already in use") {
+		err = fmt.Errorf("%w (%w)", err, errPortInUse)
+	}
+	return err
 }
 
 // waitReady polls /readyz with the admin client certificate until it answers
@@ -527,44 +609,25 @@ func (s *APIServer) waitReady(ctx context.Context, timeout time.Duration) error 
 		Timeout:   2 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: tlsCfg, Proxy: nil, DisableKeepAlives: true},
 	}
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-
-	lastStatus := "no answer yet"
 	// Readiness first, then the default namespace, which the bootstrap
 	// controller creates shortly after the server starts serving.
-	paths := []string{"/readyz", "/api/v1/namespaces/default"}
-	for len(paths) > 0 {
-		if err := s.exitedErr(); err != nil {
-			return err
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url+paths[0], nil)
-		resp, err := client.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				paths = paths[1:]
-				continue
-			}
-			lastStatus = fmt.Sprintf("GET %s: %s: %s", paths[0], resp.Status, bytes.TrimSpace(body))
-		} else {
-			lastStatus = fmt.Sprintf("GET %s: %v", paths[0], err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("kubesim: start-up cancelled after %s (%s): %w; logs: %s, %s",
-				time.Since(start).Round(time.Millisecond), lastStatus, ctx.Err(), s.logs[0], s.logs[1])
-		case <-deadline.C:
-			return fmt.Errorf("kubesim: kube-apiserver at %s not ready after %s; last: %s\n"+
-				"etcd log %s:\n%s\nkube-apiserver log %s:\n%s", s.url, timeout, lastStatus,
-				s.logs[0], tail(s.logs[0], 10), s.logs[1], tail(s.logs[1], 30))
-		case <-tick.C:
-		}
+	urls := []string{s.url + "/readyz", s.url + "/api/v1/namespaces/default"}
+	last, err := pollOK(ctx, client, urls, nil, s.exitedErr, timeout)
+	switch {
+	case errors.Is(err, errNotReady):
+		return fmt.Errorf("kubesim: kube-apiserver at %s not ready after %s; last: %s\n"+
+			"etcd log %s:\n%s\nkube-apiserver log %s:\n%s", s.url, timeout, last,
+			s.logs[0], tail(s.logs[0], 10), s.logs[1], tail(s.logs[1], 30))
+	case err != nil && ctx.Err() != nil:
+		return s.cancelled(start, last, err)
 	}
-	return nil
+	return err
+}
+
+// cancelled is the error for a start-up that ctx ended.
+func (s *APIServer) cancelled(start time.Time, last string, err error) error {
+	return fmt.Errorf("kubesim: start-up cancelled after %s (%s): %w; logs: %s",
+		time.Since(start).Round(time.Millisecond), last, err, strings.Join(s.logs, ", "))
 }
 
 func (s *APIServer) tlsConfig(certPEM, keyPEM []byte) (*tls.Config, error) {
@@ -603,6 +666,17 @@ func (s *APIServer) CACert() []byte { return bytes.Clone(s.ca.certPEM) }
 // Options.LogDir was set, Stop deletes them.
 func (s *APIServer) LogFiles() (etcd, apiserver string) { return s.logs[0], s.logs[1] }
 
+// LogFile returns the log path of a started binary, e.g.
+// "kube-controller-manager", or "" if it was not started.
+func (s *APIServer) LogFile(binary string) string {
+	for _, p := range s.procs {
+		if p.name == binary {
+			return p.log
+		}
+	}
+	return ""
+}
+
 // ClientCert issues a client certificate (PEM) from the cluster CA for the
 // given user and groups, e.g. ("admin", "system:masters") as Talos does, or
 // ("system:node:cp-1", "system:nodes") for a node identity.
@@ -634,6 +708,12 @@ func (s *APIServer) Kubeconfig(server string) ([]byte, error) {
 	if server == "" {
 		server = s.url
 	}
+	return renderKubeconfig(server, "kubesim-admin", s.ca.certPEM, s.adminCert, s.adminKey), nil
+}
+
+// renderKubeconfig is a kubeconfig for server that verifies it against
+// caPEM and authenticates as user with a client certificate.
+func renderKubeconfig(server, user string, caPEM, certPEM, keyPEM []byte) []byte {
 	b64 := base64.StdEncoding.EncodeToString
 	return []byte(fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -643,7 +723,7 @@ clusters:
     server: %q
     certificate-authority-data: %s
 users:
-- name: kubesim-admin
+- name: %q
   user:
     client-certificate-data: %s
     client-key-data: %s
@@ -651,12 +731,13 @@ contexts:
 - name: kubesim
   context:
     cluster: kubesim
-    user: kubesim-admin
+    user: %q
 current-context: kubesim
-`, server, b64(s.ca.certPEM), b64(s.adminCert), b64(s.adminKey))), nil
+`, server, b64(caPEM), user, b64(certPEM), b64(keyPEM), user))
 }
 
-// Stop kills kube-apiserver and etcd, waits for them to exit and removes the
+// Stop kills the controller manager and scheduler (if started),
+// kube-apiserver and etcd, waits for them to exit and removes the
 // temporary directory (and with it the logs, unless Options.LogDir was set).
 // It is safe to call more than once and from several goroutines.
 func (s *APIServer) Stop() error {

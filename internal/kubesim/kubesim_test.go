@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testbin"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -60,7 +61,14 @@ func TestMain(m *testing.M) {
 // with the instruction to build them. Under -short it skips instead.
 func requireBinaries(t *testing.T) {
 	t.Helper()
-	if _, _, err := binaries(""); err != nil {
+	requireNamed(t, testbin.Etcd, testbin.APIServer)
+}
+
+// requireNamed is requireBinaries for the named binaries, e.g. the
+// controller manager or the CCM.
+func requireNamed(t *testing.T, names ...string) {
+	t.Helper()
+	if _, err := findBinaries("", names...); err != nil {
 		if testing.Short() {
 			t.Skipf("-short and no test binaries: %v", err)
 		}
@@ -499,6 +507,9 @@ func standIn(name string, args []string) int {
 		time.Sleep(300 * time.Millisecond)
 		fmt.Fprintln(os.Stderr, "E0101 boom: invalid flag")
 		return 3
+	case "kube-controller-manager":
+		fmt.Fprintln(os.Stderr, "E0101 kcm boom: unknown controller")
+		return 3
 	}
 	return 1
 }
@@ -657,8 +668,10 @@ func TestParseAuthorityRejectsMismatch(t *testing.T) {
 // The real tools modules parse (RequiredVersion itself is tested in
 // internal/testbin).
 func TestCachedBinariesParseToolsModules(t *testing.T) {
-	if _, _, err := cachedBinaries(); err != nil {
-		t.Error(err)
+	for _, b := range testbin.Binaries() {
+		if _, err := testbin.CachedPath(b.Name); err != nil {
+			t.Errorf("%s: %v", b.Name, err)
+		}
 	}
 }
 

@@ -1,5 +1,6 @@
-// Package testbin knows where hack/testbin keeps the etcd and kube-apiserver
-// binaries of the test world: which versions the tools modules pin, and the cache
+// Package testbin knows where hack/testbin keeps the binaries of the test
+// world (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the
+// hcloud cloud-controller-manager): which versions are pinned, and the cache
 // directory they are built into. hack/testbin (which builds them) and
 // internal/kubesim (which runs them) share it so they always agree. Standard
 // library only.

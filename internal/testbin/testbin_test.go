@@ -28,3 +28,42 @@ func TestFindToolsDir(t *testing.T) {
 		t.Errorf("tools dir %s has no etcd module: %v", dir, err)
 	}
 }
+
+func TestBinaries(t *testing.T) {
+	toolsDir, err := FindToolsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, b := range Binaries() {
+		if seen[b.Name] {
+			t.Errorf("%s listed twice", b.Name)
+		}
+		seen[b.Name] = true
+		v, err := b.Version(toolsDir)
+		if err != nil {
+			t.Errorf("%s: %v", b.Name, err)
+			continue
+		}
+		if got := b.Path("/c", v); got != filepath.Join("/c", b.Name+"-"+v, b.Name) {
+			t.Errorf("%s: path %s", b.Name, got)
+		}
+	}
+	for _, name := range []string{Etcd, APIServer, ControllerManager, Scheduler, CCM} {
+		if _, err := Lookup(name); err != nil {
+			t.Error(err)
+		}
+	}
+	if ccm, _ := Lookup(CCM); ccm.ToolsModule != "" {
+		t.Errorf("CCM pinned by a tools module: %+v", ccm)
+	}
+	if v, _ := (Binary{Name: CCM}).Version(toolsDir); v != CCMVersion {
+		t.Errorf("CCM version %s, want %s", v, CCMVersion)
+	}
+	// The controller manager and scheduler are pinned with the API server.
+	kcm, _ := Lookup(ControllerManager)
+	api, _ := Lookup(APIServer)
+	if kcm.ToolsModule != api.ToolsModule || kcm.Module != api.Module {
+		t.Errorf("controller manager pinned apart from the API server: %+v vs %+v", kcm, api)
+	}
+}
