@@ -17,6 +17,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/client"
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 	"google.golang.org/grpc"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -126,6 +127,12 @@ func TestApplyFormsACluster(t *testing.T) {
 	if want := []string{"demo-control-1", "demo-control-2", "demo-control-3", "demo-worker-1", "demo-worker-2"}; !slices.Equal(names, want) {
 		t.Errorf("nodes = %v, want %v", names, want)
 	}
+
+	// The world's control plane is a real one: the controller manager turns
+	// a Deployment into a ReplicaSet and pods, the scheduler binds them to
+	// untainted nodes (the workers), and node IPAM gives every node a pod
+	// range from the cluster's pod network.
+	assertRealControlPlane(t, ctx, cs)
 
 	// etcd: three members, seen through the written talosconfig.
 	tc, err := clientconfig.Open(filepath.Join(stateDir, TalosconfigFile))
@@ -279,5 +286,58 @@ func TestApplyFormsAClusterBehindTheLoadBalancer(t *testing.T) {
 			}
 		}
 		t.Errorf("problems: %v", res.Plan.Problems)
+	}
+}
+
+func assertRealControlPlane(t *testing.T, ctx context.Context, cs kubernetes.Interface) {
+	t.Helper()
+	replicas := int32(2)
+	labels := map[string]string{"app": "probe"}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10"}}},
+			},
+		},
+	}
+	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Eventually(t, time.Minute, "the Deployment's pods to be scheduled on workers", func() error {
+		pods, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=probe"})
+		if err != nil {
+			return err
+		}
+		bound := 0
+		for _, p := range pods.Items {
+			if strings.HasPrefix(p.Spec.NodeName, "demo-control-") {
+				return fmt.Errorf("pod %s was scheduled on the tainted control plane %s", p.Name, p.Spec.NodeName)
+			}
+			if p.Spec.NodeName != "" {
+				bound++
+			}
+		}
+		if bound != 2 {
+			return fmt.Errorf("%d of %d pods bound to a node", bound, len(pods.Items))
+		}
+		return nil
+	})
+	testwait.Eventually(t, time.Minute, "every node to get a pod range", func() error {
+		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes.Items {
+			if n.Spec.PodCIDR == "" || !strings.HasPrefix(n.Spec.PodCIDR, "10.0.") {
+				return fmt.Errorf("node %s has pod range %q", n.Name, n.Spec.PodCIDR)
+			}
+		}
+		return nil
+	})
+	if err := cs.AppsV1().Deployments("default").Delete(ctx, "probe", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -583,14 +584,23 @@ func (w *TalosWorld) launchAPIServer(c *worldCluster, n *talossim.Node) (*kubesi
 			add(p)
 		}
 	}
-	opts := kubesim.Options{CACert: ca.Crt, CAKey: ca.Key, SANs: sans, BinDir: w.opts.KubeBinDir}
+	// The control plane of a real cluster: the API server with the real
+	// controller manager (external cloud provider, node IPAM over the
+	// cluster's pod network, node lifecycle, the workload controllers) and
+	// scheduler, so that Deployments, DaemonSets, PodDisruptionBudgets and
+	// evictions behave as they would on Hetzner.
+	opts := kubesim.Options{CACert: ca.Crt, CAKey: ca.Key, SANs: sans, BinDir: w.opts.KubeBinDir, ControllerManager: true, Scheduler: true}
+	if net := cfg.Cluster().Network(); net != nil {
+		opts.ClusterCIDR = firstIPv4(net.PodCIDRs())
+		opts.ServiceCIDR = firstIPv4(net.ServiceCIDRs())
+	}
 	if sa := cfg.Cluster().ServiceAccount(); sa != nil {
 		opts.ServiceAccountKey = sa.Key
 	}
 	if w.opts.KubeLogDir != "" {
 		opts.LogDir = w.opts.KubeLogDir + "/" + c.name
 	}
-	w.logf("simworld: %s bootstrapped on %s: starting kube-apiserver (SANs %v)", c.name, n.Hostname(), sans)
+	w.logf("simworld: %s bootstrapped on %s: starting kube-apiserver, kube-controller-manager and kube-scheduler (SANs %v)", c.name, n.Hostname(), sans)
 	start := time.Now()
 	api, err := kubesim.Start(w.ctx, opts)
 	if err != nil {
@@ -598,6 +608,16 @@ func (w *TalosWorld) launchAPIServer(c *worldCluster, n *talossim.Node) (*kubesi
 	}
 	w.logf("simworld: %s: kube-apiserver up at %s after %v", c.name, api.URL(), time.Since(start).Round(time.Millisecond))
 	return api, nil
+}
+
+// firstIPv4 is the first IPv4 range of cidrs, or "" (the component's default).
+func firstIPv4(cidrs []string) string {
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err == nil && p.Addr().Is4() {
+			return p.String()
+		}
+	}
+	return ""
 }
 
 // Cluster returns the talossim cluster of the servers labelled
