@@ -8,6 +8,7 @@ import (
 
 	"helm.sh/helm/v4/pkg/registry"
 	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 )
 
 // ociRegistry is a repository path in an OCI registry (oci://host/path):
@@ -44,7 +45,8 @@ func (r *ociRegistry) fetch(ctx context.Context, name, version string) ([]byte, 
 // a missing one; it says so when they cannot be listed.
 func (r *ociRegistry) tagsOf(client *registry.Client, repository string) string {
 	tags, err := client.Tags(repository)
-	if errors.Is(err, errdef.ErrNotFound) {
+	var resp *errcode.ErrorResponse
+	if errors.Is(err, errdef.ErrNotFound) || (errors.As(err, &resp) && resp.StatusCode == http.StatusNotFound) {
 		return versionList(nil)
 	}
 	if err != nil {
