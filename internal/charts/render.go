@@ -86,7 +86,7 @@ func render(ctx context.Context, archive []byte, rel Release, values map[string]
 	// be told apart from others.
 	if coalesced, ok := top["Values"].(common.Values); ok {
 		if err := util.ValidateAgainstSchema(chrt, coalesced); err != nil {
-			return nil, fmt.Errorf("%w:\n%w", ErrInvalidValues, err)
+			return nil, fmt.Errorf("%w: %s", ErrInvalidValues, oneLine(err.Error()))
 		}
 	}
 	// The zero Engine has no cluster: lookup returns an empty map.
@@ -137,4 +137,28 @@ func render(ctx context.Context, archive []byte, rel Release, values map[string]
 		}
 	}
 	return out, nil
+}
+
+// oneLine folds Helm's schema report ("chart:\n- at 'path': problem\n...",
+// a plain string with no error inside to keep) into one line of an error
+// message: "chart: at 'path': problem; at ...".
+func oneLine(report string) string {
+	var b strings.Builder
+	prev := ""
+	for _, line := range strings.Split(report, "\n") {
+		line = strings.TrimPrefix(strings.TrimSpace(line), "- ")
+		if line == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			if strings.HasSuffix(prev, ":") {
+				b.WriteString(" ")
+			} else {
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(line)
+		prev = line
+	}
+	return b.String()
 }
