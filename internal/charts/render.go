@@ -56,6 +56,10 @@ func Render(ctx context.Context, c *Chart, rel Release, values map[string]any, o
 }
 
 func render(ctx context.Context, archive []byte, rel Release, values map[string]any, o RenderOptions) (*Rendered, error) {
+	// Helm refuses such a name at install; so do we, before rendering.
+	if err := chartutil.ValidateReleaseName(rel.Name); err != nil {
+		return nil, err
+	}
 	chrt, err := loader.LoadArchive(bytes.NewReader(archive))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArchive, err)

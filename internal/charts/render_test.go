@@ -195,6 +195,13 @@ func TestRenderKubeVersionConstraint(t *testing.T) {
 	}
 }
 
+func TestRenderRefusesBadReleaseName(t *testing.T) {
+	c := demoChart(t)
+	if _, err := Render(context.Background(), c, Release{Name: "Not_A_Name", Namespace: "x"}, nil, RenderOptions{KubeVersion: "v1.35.2"}); err == nil {
+		t.Error("release name Not_A_Name accepted")
+	}
+}
+
 func TestRenderLeavesCallerValuesAlone(t *testing.T) {
 	values := map[string]any{"sub": map[string]any{"greeting": "mine"}}
 	renderDemo(t, values, RenderOptions{KubeVersion: "v1.35.2"})
