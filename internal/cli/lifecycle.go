@@ -161,7 +161,10 @@ func newDestroyCommand(o *options) *cobra.Command {
 		Short: "Delete every resource this cluster owns, and nothing else",
 		Long: `Delete every Hetzner resource labelled cluster=<name>: servers, load
 balancers, floating IP, volumes, placement groups, firewall, SSH key, network and
-the state marker, in dependency order. Delete protection (on by default) is
+the state marker, in dependency order, and the load balancers the cluster's
+cloud controller manager made for Services (label hcloud-ccm/service-uid,
+attached to the cluster's network; one in another network may be another
+cluster's and is left alone). Delete protection (on by default) is
 turned off for these resources only. An existing network or firewall the cluster
 file names by ID is left alone, and so are Talos snapshots (reused by the next
 apply). At the end destroy lists the cluster's resources again and reports

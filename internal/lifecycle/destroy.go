@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
@@ -83,6 +84,9 @@ func observeForDestroy(ctx context.Context, s *destroyState) error {
 		return err
 	}
 	if err := addAutoscaledServers(ctx, s.d, s.c, observed); err != nil {
+		return err
+	}
+	if err := addCCMLoadBalancers(ctx, s.d, s.c, observed); err != nil {
 		return err
 	}
 	desired, err := infra.Desire(s.c, infra.Inputs{})
@@ -170,6 +174,51 @@ func addAutoscaledServers(ctx context.Context, d Deps, c *config.Cluster, observ
 	extra := infra.FromCloud(c.Cluster.Name, c.Cluster.Domain, infra.Cloud{Servers: servers})
 	for ref, r := range extra.Resources {
 		observed.Resources[ref] = r
+	}
+	return nil
+}
+
+// ccmServiceLabel is the label the Hetzner cloud controller manager puts on
+// every load balancer it makes for a Service of type LoadBalancer (its value
+// is the Service's UID). It carries no cluster label.
+const ccmServiceLabel = "hcloud-ccm/service-uid"
+
+// addCCMLoadBalancers adds to observed the load balancers the cluster's CCM
+// made, so that destroy leaves none behind (terraform destroy does). Such a
+// load balancer is proven to be this cluster's by being attached to the
+// cluster's network: the CCM attaches its load balancers to the network it
+// was given (HCLOUD_NETWORK). One with the CCM's label in another network, or
+// in none, may be another cluster's and is left alone.
+func addCCMLoadBalancers(ctx context.Context, d Deps, c *config.Cluster, observed *infra.State) error {
+	networks := map[int64]bool{}
+	for _, r := range observed.Resources {
+		if r.Kind == infra.KindNetwork && r.ID != 0 {
+			networks[r.ID] = true
+		}
+	}
+	if len(networks) == 0 {
+		return nil
+	}
+	var lbs []*hcloud.LoadBalancer
+	err := d.Client.Retry(ctx, "list the CCM's load balancers ("+ccmServiceLabel+")", func(ctx context.Context) error {
+		var err error
+		lbs, err = d.Client.API().LoadBalancer.AllWithOpts(ctx, hcloud.LoadBalancerListOpts{ListOpts: hcloud.ListOpts{LabelSelector: ccmServiceLabel, PerPage: 50}})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var ours []*hcloud.LoadBalancer
+	for _, lb := range lbs {
+		if slices.ContainsFunc(lb.PrivateNet, func(pn hcloud.LoadBalancerPrivateNet) bool { return pn.Network != nil && networks[pn.Network.ID] }) {
+			ours = append(ours, lb)
+		}
+	}
+	extra := infra.FromCloud(c.Cluster.Name, c.Cluster.Domain, infra.Cloud{LoadBalancers: ours})
+	for ref, r := range extra.Resources {
+		if observed.Get(ref) == nil {
+			observed.Resources[ref] = r
+		}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -353,4 +354,67 @@ func TestExistingNetwork(t *testing.T) {
 	if len(after.Subnets) != 1 || after.Subnets[0].IPRange.String() != "10.0.1.0/24" {
 		t.Errorf("subnets left in the existing network: %v", after.Subnets)
 	}
+}
+
+// Load balancers the cluster's CCM made (label hcloud-ccm/service-uid, no
+// cluster label) are deleted by destroy when they are attached to the
+// cluster's network; one of another cluster, or one in no network, is not:
+// nothing proves it is this cluster's.
+func TestDestroyRemovesTheCCMsLoadBalancers(t *testing.T) {
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, nil)
+	w.seed(t, c)
+	w.apply(t, c)
+	ctx := context.Background()
+	api := w.env.Client
+	network, _, err := api.Network.GetByName(ctx, "demo")
+	if err != nil || network == nil {
+		t.Fatalf("the cluster's network: %v", err)
+	}
+	other, _, err := api.Network.Create(ctx, hcloud.NetworkCreateOpts{Name: "other", IPRange: mustCIDR("10.1.0.0/16"),
+		Subnets: []hcloud.NetworkSubnet{{Type: hcloud.NetworkSubnetTypeCloud, NetworkZone: hcloud.NetworkZoneEUCentral, IPRange: mustCIDR("10.1.0.0/24")}},
+		Labels:  map[string]string{"cluster": "other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccmLB := func(name string, net *hcloud.Network) {
+		t.Helper()
+		opts := hcloud.LoadBalancerCreateOpts{Name: name, LoadBalancerType: &hcloud.LoadBalancerType{Name: "lb11"}, Location: &hcloud.Location{Name: "fsn1"},
+			Labels: map[string]string{"hcloud-ccm/service-uid": "0c6f7f2e-" + name}, Network: net}
+		res, _, err := api.LoadBalancer.Create(ctx, opts)
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		if err := api.Action.WaitFor(ctx, res.Action); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ccmLB("a0c6f7f2e-ours", network)
+	ccmLB("a0c6f7f2e-theirs", other)
+	ccmLB("a0c6f7f2e-nowhere", nil)
+
+	res, err := Destroy(ctx, w.deps, c, func([]string) bool { return true })
+	if err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	if !slices.Contains(res.Deleted, "load balancer a0c6f7f2e-ours") {
+		t.Errorf("deleted %v, not the CCM's load balancer in the cluster's network", res.Deleted)
+	}
+	for _, name := range []string{"a0c6f7f2e-ours", "a0c6f7f2e-theirs", "a0c6f7f2e-nowhere"} {
+		lb, _, err := api.LoadBalancer.GetByName(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gone, want := lb == nil, name == "a0c6f7f2e-ours"; gone != want {
+			t.Errorf("load balancer %s: deleted %v, want %v", name, gone, want)
+		}
+	}
+}
+
+func mustCIDR(s string) *net.IPNet {
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
 }
