@@ -29,6 +29,8 @@ type lifecycleFlags struct {
 	currentIPs         []string
 	infrastructureOnly bool
 	breakLock          bool
+	drainTimeout       time.Duration
+	forceDrain         bool
 }
 
 // openSession loads the cluster file, resolves credentials and builds the client.
@@ -91,6 +93,7 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 	if lf != nil {
 		deps.InfrastructureOnly = lf.infrastructureOnly
 		deps.BreakLock = lf.breakLock
+		deps.DrainTimeout, deps.ForceDrain = lf.drainTimeout, lf.forceDrain
 	}
 	if u := o.env.Getenv(envImageFactory); u != "" {
 		deps.ImageFactory = &image.FactoryClient{BaseURL: strings.TrimRight(u, "/"), HTTPClient: o.env.HTTPClient}

@@ -109,8 +109,14 @@ func newApplyCommand(o *options) *cobra.Command {
 
 apply is idempotent and safe to interrupt: run it again and it continues, with
 no duplicates and no second bootstrap. A failed apply never deletes anything to
-"roll back". Servers of a bootstrapped cluster are not removed (that needs
-draining and etcd member removal, which come later): apply says so and stops.
+"roll back". A worker the cluster file no longer has (a lower count, a pool
+removed) is cordoned and drained first, as kubectl drain does (evictions that
+respect PodDisruptionBudgets; DaemonSet and mirror pods stay; pods with emptyDir
+data are refused), then its server and its Node are deleted. A drain that does
+not finish within --drain-timeout stops apply with the pods and budgets that
+block it, uncordons the node and deletes nothing; --force-drain deletes the
+pods regardless. Control planes of a bootstrapped cluster are not removed (that
+needs etcd member removal, which comes later): apply says so and stops.
 
 Before any of this, apply checks the plan against what Hetzner offers (see
 plan --help) and refuses, having changed nothing, if Hetzner would refuse part
@@ -144,6 +150,8 @@ says who holds it and since when. A lock left by a crashed run expires after
 	}
 	addCurrentIPFlag(cmd, &lf)
 	cmd.Flags().BoolVar(&lf.infrastructureOnly, "infrastructure-only", false, "stop after the Hetzner resources: no Talos configuration, no bootstrap")
+	cmd.Flags().DurationVar(&lf.drainTimeout, "drain-timeout", lifecycle.DefaultDrainTimeout, "how long to wait for each removed worker to drain before apply stops and changes nothing")
+	cmd.Flags().BoolVar(&lf.forceDrain, "force-drain", false, "delete a removed worker's pods instead of evicting them, ignoring PodDisruptionBudgets (you accept the risk)")
 	addBreakLockFlag(cmd, &lf)
 	return cmd
 }

@@ -3,6 +3,7 @@ package infra
 import (
 	"context"
 	"fmt"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 	"slices"
 	"sort"
 	"strings"
@@ -131,7 +132,11 @@ func Diff(desired, observed *State) *Plan {
 				continue
 			}
 		}
-		p.Changes = append(p.Changes, Change{Action: ActionDelete, Ref: o.Ref(), Observed: o, Reason: "no longer in the cluster file"})
+		reason := "no longer in the cluster file"
+		if r, ok := ops.(deleteReasoner); ok {
+			reason = r.deleteReason(p, o)
+		}
+		p.Changes = append(p.Changes, Change{Action: ActionDelete, Ref: o.Ref(), Observed: o, Reason: reason})
 	}
 	addDependencies(p, desired, observed)
 	return p
@@ -183,4 +188,20 @@ func references(r *Resource) []Ref {
 		return rf.references(r)
 	}
 	return nil
+}
+
+// NodesToDrain are the Kubernetes nodes apply must cordon and drain before
+// the plan deletes their servers: the workers of a bootstrapped cluster
+// that the cluster file no longer has.
+func (p *Plan) NodesToDrain() []string {
+	if !p.Initialized {
+		return nil
+	}
+	var out []string
+	for _, ch := range p.Changes {
+		if ch.Action == ActionDelete && ch.Ref.Kind == KindServer && ch.Observed.Labels[layout.LabelRole] == layout.RoleWorker {
+			out = append(out, ch.Ref.Name)
+		}
+	}
+	return out
 }

@@ -259,11 +259,33 @@ func TestDiffScale(t *testing.T) {
 		t.Errorf("scale down = %v, want %v", got, want)
 	}
 
-	t.Run("refused on a bootstrapped cluster", func(t *testing.T) {
+	marker := &Resource{Kind: KindCertificate, Name: "demo-state", ID: 9, Labels: map[string]string{"cluster": "demo", "state": "initialized"}, Certificate: &CertificateSpec{}}
+	t.Run("workers of a bootstrapped cluster are drained, then deleted", func(t *testing.T) {
 		obs := asObserved(four)
-		obs.add(&Resource{Kind: KindCertificate, Name: "demo-state", ID: 9, Labels: map[string]string{"cluster": "demo", "state": "initialized"}, Certificate: &CertificateSpec{}})
+		obs.add(marker)
 		p := Diff(two, obs)
-		if !p.Initialized || p.HasChanges() || len(p.Problems) != 2 || !strings.Contains(p.Problems[0], "bootstrapped") {
+		if got, want := actions(p), map[string]Action{"server/demo-worker-3": ActionDelete, "server/demo-worker-4": ActionDelete}; !p.Initialized || !maps.Equal(got, want) || len(p.Problems) != 0 {
+			t.Errorf("plan = %v, problems %v", got, p.Problems)
+		}
+		if got := p.NodesToDrain(); !slices.Equal(got, []string{"demo-worker-3", "demo-worker-4"}) {
+			t.Errorf("nodes to drain = %v", got)
+		}
+		for _, ch := range p.Changes {
+			if ch.Action == ActionDelete && !strings.Contains(ch.Reason, "drained first") {
+				t.Errorf("%s: reason %q does not say it is drained first", ch.Ref, ch.Reason)
+			}
+		}
+		if got := Diff(two, asObserved(four)).NodesToDrain(); len(got) != 0 {
+			t.Errorf("a cluster never bootstrapped has nodes to drain: %v", got)
+		}
+	})
+
+	t.Run("control planes of a bootstrapped cluster are refused", func(t *testing.T) {
+		one := desire(t, func(c *config.Cluster) { c.ControlPlaneNodepools[0].Count = 1 })
+		obs := asObserved(two)
+		obs.add(marker)
+		p := Diff(one, obs)
+		if p.HasChanges() || len(p.Problems) != 2 || !strings.Contains(p.Problems[0], "etcd member") {
 			t.Errorf("plan = %v, problems %v", actions(p), p.Problems)
 		}
 	})

@@ -48,6 +48,12 @@ type comparer interface {
 	compare(c *comparison, d, o *Resource)
 }
 
+// deleteReasoner says why a resource the plan deletes goes, when "no longer
+// in the cluster file" is not all there is to say.
+type deleteReasoner interface {
+	deleteReason(p *Plan, o *Resource) string
+}
+
 // finder looks a resource up by name, for adopting one whose create found the name
 // taken: it appends what it finds to c.
 type finder interface {

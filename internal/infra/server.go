@@ -238,11 +238,21 @@ func (serverKind) deletable(desired *State, o *Resource) bool {
 		o.Labels[layout.LabelNodepool] != "" && strings.HasPrefix(o.Name, desired.Cluster+"-") && serverNameRE.MatchString(o.Name)
 }
 
+// refuseDelete: a bootstrapped cluster's workers are drained first
+// (Plan.NodesToDrain) and may go; a control plane also needs its etcd member
+// removed, which this release does not do.
 func (serverKind) refuseDelete(p *Plan, o *Resource) string {
-	if !p.Initialized {
+	if !p.Initialized || o.Labels[layout.LabelRole] == layout.RoleWorker {
 		return ""
 	}
-	return fmt.Sprintf("server %s is no longer in the cluster file, but the cluster is bootstrapped: removing a node needs draining and (for control planes) etcd member removal, which this release does not do yet; it was not deleted", o.Name)
+	return fmt.Sprintf("control plane %s is no longer in the cluster file, but the cluster is bootstrapped: removing a control plane needs its etcd member removed, which this release does not do yet; it was not deleted", o.Name)
+}
+
+func (serverKind) deleteReason(p *Plan, o *Resource) string {
+	if p.Initialized {
+		return "no longer in the cluster file: cordoned and drained first, then deleted with its Node"
+	}
+	return "no longer in the cluster file"
 }
 
 func (serverKind) references(r *Resource) []Ref {

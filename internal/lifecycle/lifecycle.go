@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/formation"
@@ -52,6 +54,11 @@ type Deps struct {
 	ImageFactory image.Factory
 	// RescueSSHPort is the SSH port of Hetzner's rescue system (default 22).
 	RescueSSHPort int
+	// DrainTimeout bounds the drain of each removed worker (default
+	// DefaultDrainTimeout); ForceDrain deletes its pods instead of evicting
+	// them, ignoring PodDisruptionBudgets (--force-drain).
+	DrainTimeout time.Duration
+	ForceDrain   bool
 	// BreakLock takes the cluster's lock even when another run holds it
 	// (--break-lock), for a holder known to be gone.
 	BreakLock bool
@@ -219,8 +226,10 @@ func withResumeHint(verb, nothingUndone string, err error) error {
 
 // applyState is what apply's steps share.
 type applyState struct {
-	d     Deps
-	lock  *lock.Lock
+	d    Deps
+	lock *lock.Lock
+	// kube is the cluster's API, once a step needed it (drain).
+	kube  kubernetes.Interface
 	c     *config.Cluster
 	w     io.Writer
 	start time.Time
@@ -248,7 +257,9 @@ func applySteps(d Deps) []procedure.Step[applyState] {
 		}},
 		{Name: "observe", Run: observe},
 		{Name: "image", Run: buildMissingImages},
+		{Name: "drain removed workers", Run: drainRemovedWorkers},
 		{Name: "infrastructure", Run: applyInfrastructure},
+		{Name: "delete removed nodes", Run: deleteRemovedNodes},
 	}
 	if !d.InfrastructureOnly {
 		steps = append(steps, clusterSteps()...)

@@ -204,7 +204,7 @@ func TestApplyWithoutSnapshotAndBuildsOffFailsBeforeWriting(t *testing.T) {
 	}
 }
 
-func TestApplyRefusesToScaleDownABootstrappedCluster(t *testing.T) {
+func TestScaleDownOfABootstrappedCluster(t *testing.T) {
 	w := newWorld(t, hcloudsim.Options{})
 	c := parse(t, nil)
 	w.seed(t, c)
@@ -217,8 +217,15 @@ func TestApplyRefusesToScaleDownABootstrappedCluster(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Apply(context.Background(), w.deps, parse(t, func(c *config.Cluster) { c.WorkerNodepools[0].Count = 1 }))
-	if !errors.Is(err, infra.ErrProblems) || !strings.Contains(err.Error(), "bootstrapped") {
+	// Control planes: refused in the plan (etcd member removal comes later).
+	_, err := Apply(context.Background(), w.deps, parse(t, func(c *config.Cluster) { c.ControlPlaneNodepools[0].Count = 1 }))
+	if !errors.Is(err, infra.ErrProblems) || !strings.Contains(err.Error(), "bootstrapped") || !strings.Contains(err.Error(), "etcd member") {
+		t.Fatalf("err = %v", err)
+	}
+	// Workers are drained first, which needs the cluster's kubeconfig; without
+	// one, apply stops before deleting anything.
+	_, err = Apply(context.Background(), w.deps, parse(t, func(c *config.Cluster) { c.WorkerNodepools[0].Count = 1 }))
+	if err == nil || !strings.Contains(err.Error(), "apply stopped at drain removed workers: remove workers demo-worker-2: draining needs the cluster's kubeconfig") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := len(serverNames(t, w.env.Client)); n != 5 {

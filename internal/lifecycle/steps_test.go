@@ -24,13 +24,13 @@ func TestProceduresAreTheseSteps(t *testing.T) {
 		want []string
 	}{
 		{"apply", stepNames(applySteps(Deps{})), []string{
-			"lock", "observe", "image", "infrastructure",
+			"lock", "observe", "image", "drain removed workers", "infrastructure", "delete removed nodes",
 			"prepare formation", "generate configurations", "configure nodes", "update running nodes",
 			"bootstrap", "wait for etcd", "get kubeconfig", "wait for API",
 			"install addons", "wait for nodes", "save credentials", "state marker", "report",
 		}},
 		{"apply --infrastructure-only", stepNames(applySteps(Deps{InfrastructureOnly: true})), []string{
-			"lock", "observe", "image", "infrastructure", "report",
+			"lock", "observe", "image", "drain removed workers", "infrastructure", "delete removed nodes", "report",
 		}},
 		{"destroy", stepNames(destroySteps()), []string{"lock", "observe", "confirm", "delete", "verify"}},
 	} {

@@ -139,7 +139,7 @@ func (k *kubelet) sync(ctx context.Context) {
 		}
 	}
 	if len(ready) > 0 {
-		k.finishPodDeletions(ctx, ready)
+		k.tendPods(ctx, ready)
 	}
 }
 
@@ -304,16 +304,23 @@ func (k *kubelet) markUnknown(ctx context.Context, name string, rec *nodeRecord)
 	rec.ready = false
 }
 
-// finishPodDeletions force-deletes pods that are being deleted on a ready
-// node, as their kubelet would once the containers stopped, so that drains
-// complete.
-func (k *kubelet) finishPodDeletions(ctx context.Context, ready map[string]bool) {
+// tendPods does for the pods bound to ready nodes what their kubelets would:
+// a pod bound to a node starts running (and is Ready: the containers of the
+// local world have nothing to wait for), and a pod being deleted is removed
+// once its containers stopped, so that drains complete.
+func (k *kubelet) tendPods(ctx context.Context, ready map[string]bool) {
 	pods, err := k.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		if ctx.Err() == nil {
 			k.w.logf("simworld: %s: list pods: %v", k.c.name, err)
 		}
 		return
+	}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if p.DeletionTimestamp == nil && ready[p.Spec.NodeName] && p.Status.Phase == corev1.PodPending {
+			k.startPod(ctx, p)
+		}
 	}
 	for _, p := range pods.Items {
 		if p.DeletionTimestamp == nil || !ready[p.Spec.NodeName] {
@@ -327,5 +334,29 @@ func (k *kubelet) finishPodDeletions(ctx context.Context, ready map[string]bool)
 		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) && ctx.Err() == nil {
 			k.w.logf("simworld: %s: finish deletion of pod %s/%s: %v", k.c.name, p.Namespace, p.Name, err)
 		}
+	}
+}
+
+// startPod reports a pending pod as running and ready.
+func (k *kubelet) startPod(ctx context.Context, p *corev1.Pod) {
+	now := metav1.NewTime(k.w.clock.Now().Truncate(time.Second))
+	p.Status.Phase = corev1.PodRunning
+	p.Status.StartTime = &now
+	p.Status.Conditions = []corev1.PodCondition{
+		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+	}
+	p.Status.ContainerStatuses = nil
+	for _, c := range p.Spec.Containers {
+		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image, Ready: true, Started: new(true),
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
+		})
+	}
+	if _, err := k.cs.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{FieldManager: kubeletFieldManager}); err != nil &&
+		!apierrors.IsNotFound(err) && !apierrors.IsConflict(err) && ctx.Err() == nil {
+		k.w.logf("simworld: %s: start pod %s/%s: %v", k.c.name, p.Namespace, p.Name, err)
 	}
 }

@@ -1,0 +1,178 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
+)
+
+// formed is a cluster apply formed in the local world, with its client.
+type formed struct {
+	w  *world
+	d  Deps
+	cs kubernetes.Interface
+}
+
+func formCluster(t *testing.T, mutate func(*config.Cluster)) *formed {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the Kubernetes binaries (go run ./hack/testbin)")
+	}
+	w := newWorld(t, hcloudsim.Options{})
+	c := parse(t, mutate)
+	ctx := context.Background()
+	ids, err := simworld.SeedTalosSnapshots(ctx, w.env.Client, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	world, err := simworld.StartTalosWorld(ctx, w.env.Sim, simworld.TalosWorldOptions{TalosImages: simworld.ImageSet(ids...), Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(world.Close)
+	d := w.deps
+	d.InfrastructureOnly, d.StateDir, d.Token = false, t.TempDir(), "test-token"
+	d.TalosPollInterval, d.TalosTimeout = 20*time.Millisecond, time.Minute
+	if _, err := Apply(ctx, d, c); err != nil {
+		t.Fatalf("apply: %v\n%s", err, w.out)
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", filepath.Join(d.StateDir, KubeconfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &formed{w: w, d: d, cs: kubernetes.NewForConfigOrDie(rc)}
+}
+
+// workload runs replicas pods of a Deployment, all on demo-worker-2 (the
+// worker the tests remove), with a PodDisruptionBudget of minAvailable.
+func (f *formed) workload(t *testing.T, replicas int32, minAvailable int) {
+	t.Helper()
+	ctx := context.Background()
+	lbls := map[string]string{"app": "web"}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: lbls},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: lbls},
+				Spec: corev1.PodSpec{
+					NodeSelector: map[string]string{corev1.LabelHostname: "demo-worker-2"},
+					Containers:   []corev1.Container{{Name: "web", Image: "registry.k8s.io/pause:3.10"}},
+				},
+			},
+		},
+	}
+	if _, err := f.cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	min := intstr.FromInt(minAvailable)
+	pdb := &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: &min, Selector: &metav1.LabelSelector{MatchLabels: lbls}},
+	}
+	if _, err := f.cs.PolicyV1().PodDisruptionBudgets("default").Create(ctx, pdb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPods(t, f.cs, "demo-worker-2", int(replicas))
+}
+
+func waitPods(t *testing.T, cs kubernetes.Interface, node string, n int) {
+	t.Helper()
+	testwait.Eventually(t, time.Minute, fmt.Sprintf("%d running pods of web on %s", n, node), func() error {
+		pods, err := cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{FieldSelector: "spec.nodeName=" + node, LabelSelector: "app=web"})
+		if err != nil {
+			return err
+		}
+		running := 0
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+				running++
+			}
+		}
+		if running != n || len(pods.Items) != n {
+			return fmt.Errorf("%d pods, %d running", len(pods.Items), running)
+		}
+		return nil
+	})
+}
+
+// Lowering the worker count of a bootstrapped cluster drains the last worker
+// (its pods are evicted through the eviction API), deletes its server and its
+// Node.
+func TestRemovingAWorkerDrainsIt(t *testing.T) {
+	f := formCluster(t, nil)
+	f.workload(t, 2, 0)
+	c := parse(t, func(c *config.Cluster) { c.WorkerNodepools[0].Count = 1 })
+	p := f.w.plan(t, c)
+	if got := p.NodesToDrain(); len(got) != 1 || got[0] != "demo-worker-2" || len(p.Problems) != 0 {
+		t.Fatalf("plan: drain %v, problems %v", got, p.Problems)
+	}
+	f.w.out.Reset()
+	if _, err := Apply(context.Background(), f.d, c); err != nil {
+		t.Fatalf("apply: %v\n%s", err, f.w.out)
+	}
+	for _, want := range []string{"Draining demo-worker-2", "✓ demo-worker-2 drained", "✓ node demo-worker-2 removed from Kubernetes"} {
+		if !strings.Contains(f.w.out.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, f.w.out)
+		}
+	}
+	if _, err := f.cs.CoreV1().Nodes().Get(context.Background(), "demo-worker-2", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("Node demo-worker-2 still exists: %v", err)
+	}
+	if _, ok := serverNames(t, f.w.env.Client)["demo-worker-2"]; ok {
+		t.Error("server demo-worker-2 still exists")
+	}
+	waitPods(t, f.cs, "demo-worker-2", 0)
+}
+
+// A PodDisruptionBudget that allows no disruption stops the drain: apply
+// names the pods and the budget, uncordons the node and deletes nothing.
+func TestBlockedDrainChangesNothing(t *testing.T) {
+	f := formCluster(t, nil)
+	f.workload(t, 2, 2)
+	f.d.DrainTimeout = 2 * time.Second
+	c := parse(t, func(c *config.Cluster) { c.WorkerNodepools[0].Count = 1 })
+	_, err := Apply(context.Background(), f.d, c)
+	if err == nil {
+		t.Fatal("apply drained through a budget that allows no disruption")
+	}
+	for _, want := range []string{"apply stopped at drain removed workers: drain of demo-worker-2 did not finish", "still on it: default/web-", "PodDisruptionBudget default/web (healthy ", "nothing was deleted", "--force-drain"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if _, ok := serverNames(t, f.w.env.Client)["demo-worker-2"]; !ok {
+		t.Error("the server was deleted after a blocked drain")
+	}
+	n, err := f.cs.CoreV1().Nodes().Get(context.Background(), "demo-worker-2", metav1.GetOptions{})
+	if err != nil || n.Spec.Unschedulable {
+		t.Errorf("node after the blocked drain: %v, unschedulable %v", err, n != nil && n.Spec.Unschedulable)
+	}
+
+	// --force-drain goes through.
+	f.d.ForceDrain = true
+	if _, err := Apply(context.Background(), f.d, c); err != nil {
+		t.Fatalf("apply --force-drain: %v\n%s", err, f.w.out)
+	}
+	if _, ok := serverNames(t, f.w.env.Client)["demo-worker-2"]; ok {
+		t.Error("server demo-worker-2 survived --force-drain")
+	}
+}
