@@ -28,6 +28,7 @@ import (
 type formed struct {
 	w  *world
 	d  Deps
+	c  *config.Cluster
 	cs kubernetes.Interface
 }
 
@@ -58,7 +59,7 @@ func formCluster(t *testing.T, mutate func(*config.Cluster)) *formed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &formed{w: w, d: d, cs: kubernetes.NewForConfigOrDie(rc)}
+	return &formed{w: w, d: d, c: c, cs: kubernetes.NewForConfigOrDie(rc)}
 }
 
 // workload runs replicas pods of a Deployment, all on demo-worker-2 (the

@@ -225,28 +225,12 @@ func TestApplyFormsAClusterBehindTheLoadBalancer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the kube-apiserver and etcd binaries (go run ./hack/testbin)")
 	}
-	w := newWorld(t, hcloudsim.Options{})
-	c := parse(t, func(c *config.Cluster) {
+	f := formCluster(t, func(c *config.Cluster) {
 		c.KubeAPI.LoadBalancer.Enabled = true
 		c.ControlPlane.PublicVIPIPv4Enabled = true
 		c.WorkerNodepools[0].Count = 1
 	})
-	ctx := context.Background()
-	ids, err := simworld.SeedTalosSnapshots(ctx, w.env.Client, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	world, err := simworld.StartTalosWorld(ctx, w.env.Sim, simworld.TalosWorldOptions{TalosImages: simworld.ImageSet(ids...), Log: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(world.Close)
-	d := w.deps
-	d.InfrastructureOnly, d.StateDir, d.Token = false, t.TempDir(), "test-token"
-	d.TalosPollInterval, d.TalosTimeout = 20*time.Millisecond, time.Minute
-	if _, err := Apply(ctx, d, c); err != nil {
-		t.Fatalf("apply: %v\n%s", err, w.out)
-	}
+	w, d, c, ctx := f.w, f.d, f.c, context.Background()
 	lb, _, err := w.env.Client.LoadBalancer.GetByName(ctx, "demo-kube-api")
 	if err != nil || lb == nil {
 		t.Fatalf("kube-API load balancer: %v", err)
