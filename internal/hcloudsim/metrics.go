@@ -75,14 +75,17 @@ func parseMetricsQuery(c *call, types map[string][]metricSeries) (metricsQuery, 
 	if q.end.Before(q.start) {
 		return q, errInvalidField("end", "must not be before start")
 	}
+	// Samples sit on multiples of step in [start, end], both ends included:
+	// span/step intervals hold up to span/step+1 samples, so the limits
+	// divide by one less.
 	span := int64(q.end.Sub(q.start) / time.Second)
-	q.step = max(1, ceilDiv(span, metricsDefaultMax))
+	q.step = max(1, ceilDiv(span, metricsDefaultMax-1))
 	if raw := c.query("step"); raw != "" {
 		n, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || n < 1 {
 			return q, errInvalidField("step", "must be a positive number of seconds")
 		}
-		q.step = max(n, ceilDiv(span, metricsMax))
+		q.step = max(n, ceilDiv(span, metricsMax-1))
 	}
 	return q, nil
 }
