@@ -36,7 +36,7 @@ func drainRemovedWorkers(ctx context.Context, s *applyState) error {
 	}
 	cs, err := s.d.kubeClient()
 	if err != nil {
-		return fmt.Errorf("remove workers %s: %w", strings.Join(nodes, ", "), err)
+		return &fixFirst{fmt.Errorf("remove workers %s: %w", strings.Join(nodes, ", "), err)}
 	}
 	s.kube = cs
 	for _, name := range nodes {
@@ -109,7 +109,7 @@ func drainNode(ctx context.Context, cs kubernetes.Interface, name string, d Deps
 		if uerr := drain.RunCordonOrUncordon(h, node, false); uerr != nil {
 			report += fmt.Sprintf("; it also could not be uncordoned again (%v)", uerr)
 		}
-		return fmt.Errorf("drain of %s did not finish: %w%s; nothing was deleted. Free the node (or lower the budget), or run apply --force-drain to delete its pods regardless", name, err, report)
+		return &fixFirst{fmt.Errorf("drain of %s did not finish: %w%s; nothing was deleted. Free the node (or lower the budget), or run apply --force-drain to delete its pods regardless", name, err, report)}
 	}
 	fmt.Fprintf(w, "  ✓ %s drained\n", name)
 	return nil

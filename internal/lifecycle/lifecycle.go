@@ -218,7 +218,8 @@ func withResumeHint(verb, nothingUndone string, err error) error {
 		// Found before the first write: there is nothing to continue.
 		return fmt.Errorf("%w\n%s changed nothing; resolve these and run it again", err, verb)
 	}
-	if hetzner.RerunHelps(err) {
+	var ff *fixFirst
+	if !errors.As(err, &ff) && hetzner.RerunHelps(err) {
 		return fmt.Errorf("%w\n%s; running %s again continues from here", err, nothingUndone, verb)
 	}
 	return fmt.Errorf("%w\n%s; once the cause is fixed, %s continues from here", err, nothingUndone, verb)
@@ -368,3 +369,11 @@ var (
 	verbing = map[infra.Action]string{infra.ActionCreate: "creating", infra.ActionUpdate: "updating", infra.ActionAdopt: "adopting", infra.ActionDelete: "deleting"}
 	done    = map[infra.Action]string{infra.ActionCreate: "created", infra.ActionUpdate: "updated", infra.ActionAdopt: "adopted", infra.ActionDelete: "deleted"}
 )
+
+// fixFirst marks a failure that running the procedure again does not cure by
+// itself (a missing kubeconfig, a drain a budget blocks): the hint then says
+// to fix the cause first.
+type fixFirst struct{ err error }
+
+func (f *fixFirst) Error() string { return f.err.Error() }
+func (f *fixFirst) Unwrap() error { return f.err }
