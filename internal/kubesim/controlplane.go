@@ -22,15 +22,18 @@ import (
 // collection, pods of deleted nodes, namespace deletion, service accounts and
 // their tokens, the kube-root-ca.crt ConfigMaps, aggregated cluster roles,
 // endpoint slices), pod disruption budgets, and the node controllers that
-// give nodes a pod CIDR and watch their health. Controllers that need a
-// kubelet, volumes, a cloud (--cloud-provider=external leaves nodes, routes
-// and load balancers to the cloud-controller-manager) or certificate signing
-// are left out.
+// give nodes a pod CIDR and watch their health, and the protection of claims
+// and volumes in use (they hold deletions of PersistentVolumeClaims and
+// PersistentVolumes until no pod uses them, as in every real cluster).
+// Controllers that need a kubelet, a volume plugin, a cloud
+// (--cloud-provider=external leaves nodes, routes and load balancers to the
+// cloud-controller-manager) or certificate signing are left out.
 func DefaultControllers() []string {
 	return []string{
 		"deployment", "replicaset", "daemonset", "statefulset", "job", "cronjob", "ttl-after-finished",
 		"disruption", "garbagecollector", "podgc", "namespace", "serviceaccount", "serviceaccount-token",
 		"root-ca-cert-publisher", "clusterrole-aggregation", "endpointslice", "nodeipam", "nodelifecycle",
+		"pvc-protection", "pv-protection",
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
@@ -51,6 +53,7 @@ func Destroy(ctx context.Context, d Deps, c *config.Cluster, confirm func(summar
 type destroyState struct {
 	d       Deps
 	lock    *lock.Lock
+	kube    kubernetes.Interface // the cluster's API, when reachable
 	c       *config.Cluster
 	w       io.Writer
 	confirm func(summary []string) bool
@@ -71,6 +74,7 @@ func destroySteps() []procedure.Step[destroyState] {
 		}},
 		{Name: "observe", Run: observeForDestroy},
 		{Name: "confirm", Run: confirmDestroy},
+		{Name: "release", Run: releaseClusterResources},
 		{Name: "delete", Run: deleteResources},
 		{Name: "verify", Run: verifyDestroyed},
 	}
@@ -87,6 +91,9 @@ func observeForDestroy(ctx context.Context, s *destroyState) error {
 		return err
 	}
 	if err := addCCMLoadBalancers(ctx, s.d, s.c, observed); err != nil {
+		return err
+	}
+	if s.kube, err = clusterVolumes(ctx, s.d, s.c, observed, s.w); err != nil {
 		return err
 	}
 	desired, err := infra.Desire(s.c, infra.Inputs{})

@@ -36,7 +36,7 @@ func drainRemovedWorkers(ctx context.Context, s *applyState) error {
 	}
 	cs, err := s.d.kubeClient()
 	if err != nil {
-		return &fixFirst{fmt.Errorf("remove workers %s: %w", strings.Join(nodes, ", "), err)}
+		return &fixFirst{fmt.Errorf("remove workers %s: draining needs the cluster's API: %w", strings.Join(nodes, ", "), err)}
 	}
 	s.kube = cs
 	for _, name := range nodes {
@@ -69,7 +69,7 @@ func deleteRemovedNodes(ctx context.Context, s *applyState) error {
 func (d Deps) kubeClient() (kubernetes.Interface, error) {
 	path := filepath.Join(d.StateDir, KubeconfigFile)
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("draining needs the cluster's kubeconfig, and %s is missing: run apply from the machine (or --state-dir) that formed the cluster", path)
+		return nil, fmt.Errorf("the cluster's kubeconfig %s is missing: run from the machine (or with the --state-dir) that formed the cluster", path)
 	}
 	rc, err := clientcmd.BuildConfigFromFlags("", path)
 	if err != nil {

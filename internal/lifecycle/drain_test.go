@@ -5,14 +5,17 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
@@ -175,5 +178,76 @@ func TestBlockedDrainChangesNothing(t *testing.T) {
 	}
 	if _, ok := serverNames(t, f.w.env.Client)["demo-worker-2"]; ok {
 		t.Error("server demo-worker-2 survived --force-drain")
+	}
+}
+
+// Destroy first lets the cluster release what its controllers made — it
+// deletes the LoadBalancer Services and the volume claims — and then deletes
+// the Hetzner volumes the cluster's PersistentVolumes name and the CCM's load
+// balancers in its network. A volume no PersistentVolume of the cluster
+// names is not proven to be the cluster's and survives.
+func TestDestroyReleasesWhatTheClusterMade(t *testing.T) {
+	f := formCluster(t, nil)
+	ctx := context.Background()
+	api := f.w.env.Client
+	volume := func(name string) *hcloud.Volume {
+		t.Helper()
+		res, _, err := api.Volume.Create(ctx, hcloud.VolumeCreateOpts{Name: name, Size: 10, Location: &hcloud.Location{Name: "fsn1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := api.Action.WaitFor(ctx, res.Action); err != nil {
+			t.Fatal(err)
+		}
+		return res.Volume
+	}
+	ours, foreign := volume("pvc-0c6f7f2e"), volume("someone-elses")
+
+	pv := &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: "pvc-0c6f7f2e"},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: "csi.hetzner.cloud", VolumeHandle: strconv.FormatInt(ours.ID, 10)}},
+		},
+	}
+	if _, err := f.cs.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pvc := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: "default"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, VolumeName: "pvc-0c6f7f2e",
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")}},
+		},
+	}
+	if _, err := f.cs.CoreV1().PersistentVolumeClaims("default").Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}},
+	}
+	if _, err := f.cs.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	f.w.out.Reset()
+	res, err := Destroy(ctx, f.d, f.c, func([]string) bool { return true })
+	if err != nil || len(res.Left) != 0 {
+		t.Fatalf("destroy: %v %+v\n%s", err, res, f.w.out)
+	}
+	if !strings.Contains(f.w.out.String(), "Deleting 2 load balancer Services and volume claims in the cluster") {
+		t.Errorf("destroy did not release the cluster's Service and claim:\n%s", f.w.out)
+	}
+	for _, v := range []*hcloud.Volume{ours, foreign} {
+		got, _, err := api.Volume.GetByID(ctx, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gone, want := got == nil, v == ours; gone != want {
+			t.Errorf("volume %s: deleted %v, want %v", v.Name, gone, want)
+		}
 	}
 }

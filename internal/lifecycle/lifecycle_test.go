@@ -225,7 +225,7 @@ func TestScaleDownOfABootstrappedCluster(t *testing.T) {
 	// Workers are drained first, which needs the cluster's kubeconfig; without
 	// one, apply stops before deleting anything.
 	_, err = Apply(context.Background(), w.deps, parse(t, func(c *config.Cluster) { c.WorkerNodepools[0].Count = 1 }))
-	if err == nil || !strings.Contains(err.Error(), "apply stopped at drain removed workers: remove workers demo-worker-2: draining needs the cluster's kubeconfig") || !strings.HasSuffix(err.Error(), "once the cause is fixed, apply continues from here") {
+	if err == nil || !strings.Contains(err.Error(), "apply stopped at drain removed workers: remove workers demo-worker-2: draining needs the cluster's API: the cluster's kubeconfig") || !strings.HasSuffix(err.Error(), "once the cause is fixed, apply continues from here") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := len(serverNames(t, w.env.Client)); n != 5 {

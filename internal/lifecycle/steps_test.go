@@ -32,7 +32,7 @@ func TestProceduresAreTheseSteps(t *testing.T) {
 		{"apply --infrastructure-only", stepNames(applySteps(Deps{InfrastructureOnly: true})), []string{
 			"lock", "observe", "image", "drain removed workers", "infrastructure", "delete removed nodes", "report",
 		}},
-		{"destroy", stepNames(destroySteps()), []string{"lock", "observe", "confirm", "delete", "verify"}},
+		{"destroy", stepNames(destroySteps()), []string{"lock", "observe", "confirm", "release", "delete", "verify"}},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
 			t.Errorf("%s runs %q, want %q", tc.name, tc.got, tc.want)
