@@ -172,7 +172,12 @@ balancers, floating IP, volumes, placement groups, firewall, SSH key, network an
 the state marker, in dependency order, and the load balancers the cluster's
 cloud controller manager made for Services (label hcloud-ccm/service-uid,
 attached to the cluster's network; one in another network may be another
-cluster's and is left alone). Delete protection (on by default) is
+cluster's and is left alone). When the cluster's API answers (the kubeconfig
+in the state directory), destroy first deletes its Services of type
+LoadBalancer and its PersistentVolumeClaims, so that the CCM and the CSI
+driver release what they made, and then deletes the Hetzner volumes the
+cluster's PersistentVolumes name; without the API it says that such volumes
+cannot be proven the cluster's and leaves them. Delete protection (on by default) is
 turned off for these resources only. An existing network or firewall the cluster
 file names by ID is left alone, and so are Talos snapshots (reused by the next
 apply). At the end destroy lists the cluster's resources again and reports
