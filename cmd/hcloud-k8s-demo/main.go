@@ -18,12 +18,16 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -137,11 +141,30 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := d.nodes(ctx, kubeconfig); err != nil {
 		return err
 	}
+	d.say("A workload of 3 pods, guarded by a PodDisruptionBudget (at most 1 unavailable)")
+	if err := d.workload(ctx, kubeconfig); err != nil {
+		return err
+	}
+	if err := d.pods(ctx, kubeconfig); err != nil {
+		return err
+	}
+	d.say("Scaling the workers back from 3 to 2: demo-worker-3 is drained, its pods move")
+	if err := edit(file, "  - name: worker\n    type: cpx32\n    location: fsn1\n    count: 3\n", "  - name: worker\n    type: cpx32\n    location: fsn1\n    count: 2\n"); err != nil {
+		return err
+	}
+	for _, s := range [][]string{{"plan", "-f", file}, {"apply", "-f", file}} {
+		if err := d.cli_(ctx, s...); err != nil {
+			return err
+		}
+	}
+	if err := d.pods(ctx, kubeconfig); err != nil {
+		return err
+	}
 	if err := d.cli_(ctx, "destroy", "-f", file, "--yes"); err != nil {
 		return err
 	}
 	st := sim.Stats()
-	fmt.Fprintf(out, "\nDone: a Talos Kubernetes cluster was built (image, infrastructure, bootstrap), scaled and destroyed.\n")
+	fmt.Fprintf(out, "\nDone: a Talos Kubernetes cluster was built (image, infrastructure, bootstrap), scaled up, drained down and destroyed.\n")
 	fmt.Fprintf(out, "  simulated time: %s   real time: %s   Hetzner API requests: %d\n",
 		(sim.Elapsed() - simStart).Round(time.Second), time.Since(realStart).Round(100*time.Millisecond), st.Total)
 	return nil
@@ -222,4 +245,81 @@ func edit(file, from, to string) error {
 		return fmt.Errorf("%s does not contain %q", file, from)
 	}
 	return os.WriteFile(file, []byte(strings.Replace(string(data), from, to, 1)), 0o600)
+}
+
+// client is a client of the cluster through the written kubeconfig.
+func client(kubeconfig string) (kubernetes.Interface, error) {
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(rc)
+}
+
+// workload starts a Deployment of three pods with a PodDisruptionBudget, as
+// `kubectl apply` of a small manifest would, and waits until all run.
+func (d *demo) workload(ctx context.Context, kubeconfig string) error {
+	fmt.Fprintf(d.out, "\n$ kubectl --kubeconfig kubeconfig apply -f web.yaml   # Deployment web (3 replicas) + PodDisruptionBudget web (maxUnavailable 1)\n")
+	cs, err := client(kubeconfig)
+	if err != nil {
+		return err
+	}
+	replicas, one := int32(3), intstr.FromInt(1)
+	labels := map[string]string{"app": "web"}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.k8s.io/pause:3.10"}}}}},
+	}
+	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create Deployment web: %w", err)
+	}
+	pdb := &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec:       policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one, Selector: &metav1.LabelSelector{MatchLabels: labels}},
+	}
+	if _, err := cs.PolicyV1().PodDisruptionBudgets("default").Create(ctx, pdb, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create PodDisruptionBudget web: %w", err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		got, err := cs.AppsV1().Deployments("default").Get(ctx, "web", metav1.GetOptions{})
+		if err == nil && got.Status.ReadyReplicas == replicas {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("Deployment web: not ready after a minute (%v)", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// pods prints the workload's pods and their nodes, as `kubectl get pods -o
+// wide` would.
+func (d *demo) pods(ctx context.Context, kubeconfig string) error {
+	fmt.Fprintf(d.out, "\n$ kubectl --kubeconfig kubeconfig get pods -o wide   # (listed with client-go)\n")
+	cs, err := client(kubeconfig)
+	if err != nil {
+		return err
+	}
+	list, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	if err != nil {
+		return fmt.Errorf("list pods: %w", err)
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Spec.NodeName < list.Items[j].Spec.NodeName })
+	tw := tabwriter.NewWriter(d.out, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tNODE")
+	for _, p := range list.Items {
+		status := string(p.Status.Phase)
+		if p.DeletionTimestamp != nil {
+			status = "Terminating"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, status, p.Spec.NodeName)
+	}
+	return tw.Flush()
 }
