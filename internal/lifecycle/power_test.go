@@ -114,7 +114,7 @@ func TestDestroyKilledAfterShutdownsRecovers(t *testing.T) {
 }
 
 // cancelOnPath cancels a context once the after-th request whose path ends
-// in suffix has been answered.
+// in suffix has been answered with success; seen counts those answers.
 type cancelOnPath struct {
 	next   http.RoundTripper
 	suffix string
@@ -125,7 +125,9 @@ type cancelOnPath struct {
 
 func (c *cancelOnPath) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := c.next.RoundTrip(r)
-	if strings.HasSuffix(r.URL.Path, c.suffix) && c.seen.Add(1) == c.after {
+	// Only requests the server answered count: one cancelled in flight may
+	// never have been carried out.
+	if err == nil && resp.StatusCode < 300 && strings.HasSuffix(r.URL.Path, c.suffix) && c.seen.Add(1) == c.after {
 		c.cancel()
 	}
 	return resp, err
