@@ -31,6 +31,7 @@ type lifecycleFlags struct {
 	breakLock          bool
 	drainTimeout       time.Duration
 	forceDrain         bool
+	keepVolumes        bool
 }
 
 // openSession loads the cluster file, resolves credentials and builds the client.
@@ -94,6 +95,7 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		deps.InfrastructureOnly = lf.infrastructureOnly
 		deps.BreakLock = lf.breakLock
 		deps.DrainTimeout, deps.ForceDrain = lf.drainTimeout, lf.forceDrain
+		deps.KeepVolumes = lf.keepVolumes
 	}
 	if u := o.env.Getenv(envImageFactory); u != "" {
 		deps.ImageFactory = &image.FactoryClient{BaseURL: strings.TrimRight(u, "/"), HTTPClient: o.env.HTTPClient}

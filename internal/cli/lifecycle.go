@@ -177,7 +177,8 @@ in the state directory), destroy first deletes its Services of type
 LoadBalancer and its PersistentVolumeClaims, so that the CCM and the CSI
 driver release what they made, and then deletes the Hetzner volumes the
 cluster's PersistentVolumes name; without the API it says that such volumes
-cannot be proven the cluster's and leaves them. Delete protection (on by default) is
+cannot be proven the cluster's and leaves them; --keep-volumes keeps every
+volume and lists it. Delete protection (on by default) is
 turned off for these resources only. An existing network or firewall the cluster
 file names by ID is left alone, and so are Talos snapshots (reused by the next
 apply). At the end destroy lists the cluster's resources again and reports
@@ -232,6 +233,7 @@ when that run was a process of this machine; --break-lock takes it anyway.`,
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&lf.keepVolumes, "keep-volumes", false, "keep the cluster's volumes (and its volume claims, whose deletion would make the CSI driver delete them) and list them")
 	addBreakLockFlag(cmd, &lf)
 	return cmd
 }

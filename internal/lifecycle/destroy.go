@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
@@ -26,7 +27,7 @@ var ErrNotConfirmed = errors.New("destroy not confirmed; nothing was deleted")
 type DestroyResult struct {
 	Deleted []string
 	Left    []string // resources still labelled with the cluster afterwards
-	Kept    []string // resources deliberately kept (Talos snapshots)
+	Kept    []string // resources deliberately kept (Talos snapshots, volumes with --keep-volumes)
 }
 
 // Destroy deletes every resource labelled cluster=<name> (except an existing
@@ -54,6 +55,7 @@ type destroyState struct {
 	d       Deps
 	lock    *lock.Lock
 	kube    kubernetes.Interface // the cluster's API, when reachable
+	kept    []string             // what destroy keeps on purpose (--keep-volumes)
 	c       *config.Cluster
 	w       io.Writer
 	confirm func(summary []string) bool
@@ -99,6 +101,17 @@ func observeForDestroy(ctx context.Context, s *destroyState) error {
 	desired, err := infra.Desire(s.c, infra.Inputs{})
 	if err != nil {
 		return err
+	}
+	if s.d.KeepVolumes {
+		// Servers are deleted with their volumes detached by Hetzner; the
+		// volumes themselves stay, and verify lists them as kept.
+		for ref, r := range observed.Resources {
+			if r.Kind == infra.KindVolume {
+				s.kept = append(s.kept, r.String()+" (--keep-volumes)")
+				delete(observed.Resources, ref)
+			}
+		}
+		sort.Strings(s.kept)
 	}
 	s.observed = observed
 	s.plan = infra.DestroyPlan(observed, desired.ManagedSubnets)
@@ -146,10 +159,11 @@ func verifyDestroyed(ctx context.Context, s *destroyState) error {
 	}
 	left := infra.FromCloud(s.c.Cluster.Name, s.c.Cluster.Domain, infra.CloudFromInventory(inv))
 	for _, r := range left.Sorted() {
-		if r.Kind != infra.KindSubnet && !r.External {
+		if r.Kind != infra.KindSubnet && !r.External && !(s.d.KeepVolumes && r.Kind == infra.KindVolume) {
 			res.Left = append(res.Left, r.String())
 		}
 	}
+	res.Kept = append(res.Kept, s.kept...)
 	for _, snap := range inv.Snapshots {
 		res.Kept = append(res.Kept, fmt.Sprintf("snapshot %d (%s)", snap.ID, snap.Description))
 	}

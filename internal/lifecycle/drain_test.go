@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -249,5 +250,41 @@ func TestDestroyReleasesWhatTheClusterMade(t *testing.T) {
 		if gone, want := got == nil, v == ours; gone != want {
 			t.Errorf("volume %s: deleted %v, want %v", v.Name, gone, want)
 		}
+	}
+}
+
+// With --keep-volumes destroy keeps every volume of the cluster, attached
+// ones included, lists them as kept, and leaves the claims alone (deleting
+// one would make the CSI driver delete its volume).
+func TestDestroyKeepsVolumesWhenAsked(t *testing.T) {
+	f := formCluster(t, nil)
+	ctx := context.Background()
+	api := f.w.env.Client
+	worker := serverNames(t, api)["demo-worker-1"]
+	res, _, err := api.Volume.Create(ctx, hcloud.VolumeCreateOpts{Name: "pvc-kept", Size: 10, Server: worker, Labels: map[string]string{"cluster": "demo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.Action.WaitFor(ctx, append([]*hcloud.Action{res.Action}, res.NextActions...)...); err != nil {
+		t.Fatal(err)
+	}
+	f.d.KeepVolumes = true
+	f.w.out.Reset()
+	out, err := Destroy(ctx, f.d, f.c, func([]string) bool { return true })
+	if err != nil || len(out.Left) != 0 {
+		t.Fatalf("destroy --keep-volumes: %v %+v\n%s", err, out, f.w.out)
+	}
+	if !slices.Contains(out.Kept, "volume pvc-kept (--keep-volumes)") {
+		t.Errorf("kept = %v, want the volume listed", out.Kept)
+	}
+	v, _, err := api.Volume.GetByID(ctx, res.Volume.ID)
+	if err != nil || v == nil {
+		t.Fatalf("the volume was deleted: %v", err)
+	}
+	if v.Server != nil {
+		t.Errorf("the kept volume is still attached to server %d, which destroy deleted", v.Server.ID)
+	}
+	if n := len(serverNames(t, api)); n != 0 {
+		t.Errorf("%d servers left", n)
 	}
 }

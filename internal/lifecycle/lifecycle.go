@@ -59,6 +59,9 @@ type Deps struct {
 	// them, ignoring PodDisruptionBudgets (--force-drain).
 	DrainTimeout time.Duration
 	ForceDrain   bool
+	// KeepVolumes makes destroy keep every volume of the cluster (and the
+	// claims that would make the CSI driver delete theirs), and list them.
+	KeepVolumes bool
 	// BreakLock takes the cluster's lock even when another run holds it
 	// (--break-lock), for a holder known to be gone.
 	BreakLock bool

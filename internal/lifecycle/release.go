@@ -95,8 +95,10 @@ func releaseClusterResources(ctx context.Context, s *destroyState) error {
 		}
 		deleting = append(deleting, "service "+svc.Namespace+"/"+svc.Name)
 	}
+	// With --keep-volumes the claims stay: deleting one would make the CSI
+	// driver delete its volume (reclaim policy Delete).
 	pvcs, err := cs.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{})
-	if err == nil {
+	if err == nil && !s.d.KeepVolumes {
 		for _, pvc := range pvcs.Items {
 			if err := cs.CoreV1().PersistentVolumeClaims(pvc.Namespace).Delete(ctx, pvc.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 				return fmt.Errorf("delete PersistentVolumeClaim %s/%s: %w", pvc.Namespace, pvc.Name, err)
@@ -110,7 +112,7 @@ func releaseClusterResources(ctx context.Context, s *destroyState) error {
 	fmt.Fprintf(s.w, "Deleting %d load balancer Services and volume claims in the cluster, so that its controllers release what they made...\n", len(deleting))
 	deadline := s.d.Clock.Now().Add(releaseWait)
 	for {
-		left := stillThere(ctx, cs)
+		left := stillThere(ctx, cs, !s.d.KeepVolumes)
 		if left == 0 {
 			fmt.Fprintln(s.w, "  ✓ released")
 			return nil
@@ -126,7 +128,7 @@ func releaseClusterResources(ctx context.Context, s *destroyState) error {
 }
 
 // stillThere counts the LoadBalancer Services and claims not yet gone.
-func stillThere(ctx context.Context, cs kubernetes.Interface) int {
+func stillThere(ctx context.Context, cs kubernetes.Interface, claims bool) int {
 	n := 0
 	if svcs, err := cs.CoreV1().Services("").List(ctx, metav1.ListOptions{}); err == nil {
 		for _, svc := range svcs.Items {
@@ -134,6 +136,9 @@ func stillThere(ctx context.Context, cs kubernetes.Interface) int {
 				n++
 			}
 		}
+	}
+	if !claims {
+		return n
 	}
 	if pvcs, err := cs.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{}); err == nil {
 		n += len(pvcs.Items)
