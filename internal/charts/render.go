@@ -13,6 +13,8 @@ import (
 	"helm.sh/helm/v4/pkg/engine"
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/addons"
 )
 
 // RenderOptions describe the cluster a chart is rendered for.
@@ -75,7 +77,9 @@ func render(ctx context.Context, archive []byte, rel Release, values map[string]
 	// What follows is Helm's install in client-only mode (pkg/action in
 	// helm.sh/helm/v4), without the release storage and kube client it
 	// brings along.
-	vals := copyValues(values)
+	// Helm writes into the map it is given (defaults, imported subchart
+	// values); merging with nothing is a deep copy, so the caller's stays its.
+	vals := addons.MergeValues(values, nil)
 	// Drops disabled subcharts (conditions, tags) and imports values.
 	if err := chartutil.ProcessDependencies(chrt, vals); err != nil {
 		return nil, fmt.Errorf("chart dependencies: %w", err)

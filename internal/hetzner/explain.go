@@ -81,16 +81,20 @@ func IsLimit(err error) bool {
 }
 
 // RerunHelps reports whether running the command again, unchanged, may get
-// past err: true unless err is an explained Hetzner error that says
-// otherwise. Errors from elsewhere (a Talos node that did not answer in
+// past err: true unless an error in err's chain says otherwise through a
+// RerunHelps() bool method (an explained Hetzner error does; so may any
+// layer's). Errors that say nothing (a Talos node that did not answer in
 // time) are assumed to pass.
 func RerunHelps(err error) bool {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Rerun
+	var r interface{ RerunHelps() bool }
+	if errors.As(err, &r) {
+		return r.RerunHelps()
 	}
 	return err != nil
 }
+
+// RerunHelps says whether a rerun alone may get past e (Error.Rerun).
+func (e *Error) RerunHelps() bool { return e.Rerun }
 
 // explain wraps err, which Retry gave up on after attempts tries, in an
 // *Error with what the user can do about it.

@@ -7,15 +7,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
 
 // cancelAfter cancels a context once n requests have been sent: an apply killed at
@@ -45,17 +42,10 @@ func applyKilledAfter(t *testing.T, w *world, c *config.Cluster, n int64) (*canc
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	killer := &cancelAfter{next: simtest.LoopbackHTTPClient(t).Transport, n: n, cancel: cancel}
-	client, err := hetzner.New(hetzner.Options{
-		Token: w.env.Token, Endpoint: w.env.Endpoint, Clock: simworld.Clock{Sim: w.env.Sim.Clock()}, PollInterval: time.Second,
-		HTTPClient: &http.Client{Transport: killer},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := simClient(t, w.env, w.env.Token, killer)
 	deps := w.deps
 	deps.Client = client
-	_, err = Apply(ctx, deps, c)
+	_, err := Apply(ctx, deps, c)
 	return killer, err
 }
 

@@ -192,10 +192,7 @@ func addAutoscaledServers(ctx context.Context, d Deps, c *config.Cluster, observ
 	if err != nil {
 		return err
 	}
-	extra := infra.FromCloud(c.Cluster.Name, c.Cluster.Domain, infra.Cloud{Servers: servers})
-	for ref, r := range extra.Resources {
-		observed.Resources[ref] = r
-	}
+	addObserved(observed, c, infra.Cloud{Servers: servers})
 	return nil
 }
 
@@ -235,11 +232,16 @@ func addCCMLoadBalancers(ctx context.Context, d Deps, c *config.Cluster, observe
 			ours = append(ours, lb)
 		}
 	}
-	extra := infra.FromCloud(c.Cluster.Name, c.Cluster.Domain, infra.Cloud{LoadBalancers: ours})
-	for ref, r := range extra.Resources {
+	addObserved(observed, c, infra.Cloud{LoadBalancers: ours})
+	return nil
+}
+
+// addObserved adds to observed the resources of found that it lacks: what
+// destroy proved to be the cluster's although it carries no cluster label.
+func addObserved(observed *infra.State, c *config.Cluster, found infra.Cloud) {
+	for ref, r := range infra.FromCloud(c.Cluster.Name, c.Cluster.Domain, found).Resources {
 		if observed.Get(ref) == nil {
 			observed.Resources[ref] = r
 		}
 	}
-	return nil
 }

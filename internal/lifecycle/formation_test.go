@@ -275,18 +275,7 @@ func TestApplyFormsAClusterBehindTheLoadBalancer(t *testing.T) {
 
 func assertRealControlPlane(t *testing.T, ctx context.Context, cs kubernetes.Interface) {
 	t.Helper()
-	replicas := int32(2)
-	labels := map[string]string{"app": "probe"}
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: "default"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10"}}},
-			},
-		},
-	}
+	dep := deployment("probe", 2, nil)
 	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -323,5 +312,24 @@ func assertRealControlPlane(t *testing.T, ctx context.Context, cs kubernetes.Int
 	})
 	if err := cs.AppsV1().Deployments("default").Delete(ctx, "probe", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// deployment is a Deployment of replicas pause pods labelled app=name in the
+// default namespace, on nodes matching nodeSelector.
+func deployment(name string, replicas int32, nodeSelector map[string]string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					NodeSelector: nodeSelector,
+					Containers:   []corev1.Container{{Name: name, Image: "registry.k8s.io/pause:3.10"}},
+				},
+			},
+		},
 	}
 }

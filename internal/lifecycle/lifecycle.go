@@ -173,7 +173,7 @@ func Plan(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) {
 // would refuse once apply had started creating resources, so that apply
 // refuses before its first write instead.
 func preflightPlan(ctx context.Context, d Deps, c *config.Cluster, res *PlanResult) error {
-	cat, err := preflight.ReadCatalogue(ctx, d.Client)
+	cat, err := preflight.CatalogueFor(ctx, d.Client, res.Desired, res.Observed)
 	if err != nil {
 		return err
 	}
@@ -221,8 +221,7 @@ func withResumeHint(verb, nothingUndone string, err error) error {
 		// Found before the first write: there is nothing to continue.
 		return fmt.Errorf("%w\n%s changed nothing; resolve these and run it again", err, verb)
 	}
-	var ff *fixFirst
-	if !errors.As(err, &ff) && hetzner.RerunHelps(err) {
+	if hetzner.RerunHelps(err) {
 		return fmt.Errorf("%w\n%s; running %s again continues from here", err, nothingUndone, verb)
 	}
 	return fmt.Errorf("%w\n%s; once the cause is fixed, %s continues from here", err, nothingUndone, verb)
@@ -380,3 +379,6 @@ type fixFirst struct{ err error }
 
 func (f *fixFirst) Error() string { return f.err.Error() }
 func (f *fixFirst) Unwrap() error { return f.err }
+
+// RerunHelps answers hetzner.RerunHelps: a rerun alone does not help.
+func (f *fixFirst) RerunHelps() bool { return false }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"math/big"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -50,14 +51,7 @@ type world struct {
 func newWorld(t *testing.T, opts hcloudsim.Options) *world {
 	t.Helper()
 	env := simtest.New(t, opts)
-	client, err := hetzner.New(hetzner.Options{
-		Token: env.Token, Endpoint: env.Endpoint, HTTPClient: simtest.LoopbackHTTPClient(t),
-		Clock: simworld.Clock{Sim: env.Sim.Clock()}, PollInterval: time.Second, // simulated time
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	client := simClient(t, env, env.Token, nil)
 	out := &bytes.Buffer{}
 	return &world{env: env, client: client, out: out, deps: Deps{
 		Client: client, Progress: out, InfrastructureOnly: true,
@@ -65,6 +59,26 @@ func newWorld(t *testing.T, opts hcloudsim.Options) *world {
 			return nil, errors.New("tests never look up a public IP")
 		},
 	}}
+}
+
+// simClient is a client of env's simulator that sends token and waits in the
+// simulator's time, through rt (nil: the loopback-only transport). It is
+// closed when the test ends.
+func simClient(t *testing.T, env *simtest.Env, token string, rt http.RoundTripper) *hetzner.Client {
+	t.Helper()
+	hc := simtest.LoopbackHTTPClient(t)
+	if rt != nil {
+		hc = &http.Client{Transport: rt}
+	}
+	client, err := hetzner.New(hetzner.Options{
+		Token: token, Endpoint: env.Endpoint, HTTPClient: hc,
+		Clock: simworld.Clock{Sim: env.Sim.Clock()}, PollInterval: time.Second, // simulated time
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client
 }
 
 func parse(t *testing.T, mutate func(*config.Cluster)) *config.Cluster {

@@ -6,12 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 )
 
 // The full text apply ends with when Hetzner says no, as people read it:
@@ -74,7 +70,7 @@ func TestApplyFailureMessages(t *testing.T) {
 			w.env.Sim.SetFaults(tt.faults)
 			deps := w.deps
 			if tt.token != "" {
-				deps.Client = w.clientWithToken(t, tt.token)
+				deps.Client = simClient(t, w.env, tt.token, nil)
 			}
 			_, err := Apply(context.Background(), deps, c)
 			if err == nil {
@@ -109,18 +105,4 @@ func normalize(msg string) string {
 		lines[0] = head + ": " + lines[0]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// clientWithToken is a client of w's simulator that sends token.
-func (w *world) clientWithToken(t *testing.T, token string) *hetzner.Client {
-	t.Helper()
-	client, err := hetzner.New(hetzner.Options{
-		Token: token, Endpoint: w.env.Endpoint, HTTPClient: simtest.LoopbackHTTPClient(t),
-		Clock: simworld.Clock{Sim: w.env.Sim.Clock()}, PollInterval: time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	return client
 }

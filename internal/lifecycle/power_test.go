@@ -13,9 +13,7 @@ import (
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
 )
 
@@ -67,14 +65,7 @@ func TestDestroyKilledAfterShutdownsRecovers(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			killer := &cancelOnPath{next: simtest.LoopbackHTTPClient(t).Transport, suffix: "/actions/shutdown", after: 2, cancel: cancel}
-			client, err := hetzner.New(hetzner.Options{
-				Token: w.env.Token, Endpoint: w.env.Endpoint, Clock: simworld.Clock{Sim: w.env.Sim.Clock()}, PollInterval: time.Second,
-				HTTPClient: &http.Client{Transport: killer},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
+			client := simClient(t, w.env, w.env.Token, killer)
 			deps := w.deps
 			deps.Client = client
 			if _, err := Destroy(ctx, deps, c, func([]string) bool { return true }); err == nil {

@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +85,7 @@ func TestPreflightFindsForeignNames(t *testing.T) {
 	c := parse(t, nil)
 	w.seed(t, c)
 	ctx := context.Background()
-	if _, _, err := w.env.Client.Network.Create(ctx, hcloud.NetworkCreateOpts{Name: "demo", IPRange: mustNet("10.0.0.0/16")}); err != nil {
+	if _, _, err := w.env.Client.Network.Create(ctx, hcloud.NetworkCreateOpts{Name: "demo", IPRange: mustCIDR("10.0.0.0/16")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := w.env.Client.PlacementGroup.Create(ctx, hcloud.PlacementGroupCreateOpts{Name: "demo-worker-pg-1", Type: hcloud.PlacementGroupTypeSpread, Labels: map[string]string{"cluster": "other"}}); err != nil {
@@ -161,14 +160,6 @@ func containsLine(lines []string, prefix string) bool {
 		}
 	}
 	return false
-}
-
-func mustNet(cidr string) *net.IPNet {
-	_, n, err := net.ParseCIDR(cidr)
-	if err != nil {
-		panic(err)
-	}
-	return n
 }
 
 // While one apply runs, a second one of the same cluster stops at its first

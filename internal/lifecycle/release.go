@@ -61,12 +61,7 @@ func clusterVolumes(ctx context.Context, d Deps, c *config.Cluster, observed *in
 			volumes = append(volumes, v)
 		}
 	}
-	extra := infra.FromCloud(c.Cluster.Name, c.Cluster.Domain, infra.Cloud{Volumes: volumes})
-	for ref, r := range extra.Resources {
-		if observed.Get(ref) == nil {
-			observed.Resources[ref] = r
-		}
-	}
+	addObserved(observed, c, infra.Cloud{Volumes: volumes})
 	return cs, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
 )
 
 // Catalogue is what Hetzner offers the project right now: server types with
@@ -48,6 +49,20 @@ func ReadCatalogue(ctx context.Context, client *hetzner.Client) (*Catalogue, err
 		return nil, fmt.Errorf("read Hetzner's catalogue: %w", err)
 	}
 	return c, nil
+}
+
+// CatalogueFor reads the catalogue only when the plan can need it: when a
+// server or load balancer is desired that does not exist yet. Check and Place
+// look at new ones only, so a plan that changes labels or nothing costs no
+// catalogue requests (and a no-op apply stays as cheap as it was); it then
+// gets an empty catalogue.
+func CatalogueFor(ctx context.Context, client *hetzner.Client, desired, observed *infra.State) (*Catalogue, error) {
+	for ref, r := range desired.Resources {
+		if (r.Kind == infra.KindServer || r.Kind == infra.KindLoadBalancer) && observed.Get(ref) == nil {
+			return ReadCatalogue(ctx, client)
+		}
+	}
+	return NewCatalogue(nil, nil, nil), nil
 }
 
 // NewCatalogue is a catalogue of the given offers, for tests.
