@@ -108,3 +108,13 @@ func RenderEnabled(c *config.Cluster, in Inputs) ([]Result, error) {
 func chartFrom(ch config.Chart, release, namespace string) *Chart {
 	return &Chart{Repository: ch.Repository, Name: ch.Name, Version: ch.Version, Release: release, Namespace: namespace}
 }
+
+// ChartPin is the chart the cluster file pins for the addon, as
+// name@version; "" for addons of plain objects.
+func (a Addon) ChartPin(c *config.Cluster) string {
+	if a.chart == nil {
+		return ""
+	}
+	ch := a.chart(c).Chart
+	return ch.Name + "@" + ch.Version
+}

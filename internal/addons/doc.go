@@ -1,4 +1,4 @@
-// Package addons is the pure part of the addons layer (issue 11, point 2):
+// Package addons is the pure part of the addons layer:
 // for every component the Terraform module installs into the cluster it
 // declares the Helm chart (repository, name, version, release, namespace)
 // and computes, from the parsed cluster file and a few caller-supplied
@@ -19,8 +19,6 @@
 // state directory and passes them in, so rendering twice gives the same
 // objects.
 //
-// Not done yet (issue 11, points 3-5): fetching and caching the charts and
-// rendering them client-side with the Helm SDK, applying the rendered
-// objects with server-side apply, recording an inventory and pruning what is
-// no longer rendered, and waiting for each addon to become ready.
+// Fetching and rendering the charts is internal/charts, applying and
+// pruning internal/kubeapply, and the order and waits internal/install.
 package addons

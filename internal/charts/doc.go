@@ -1,5 +1,5 @@
 // Package charts fetches the Helm charts of the addons and renders them
-// client-side into Kubernetes objects (issue 11, point 3).
+// client-side into Kubernetes objects.
 //
 // A Fetcher turns a Ref (repository, name, version; ForAddon makes one from
 // an addons.Result) into the chart's archive: from an HTTP chart repository
@@ -26,6 +26,6 @@
 // Left to the caller: applying the objects (CRDs established first, hooks
 // in their order), defaulting the namespace of namespaced objects (which
 // needs the cluster's REST mapping; Helm leaves it unset too), the
-// inventory and pruning, and reading addons.chartMirror, which the cluster
-// file does not have yet (internal/config).
+// inventory and pruning (internal/kubeapply, internal/install), and reading
+// addons.chartMirror (internal/lifecycle passes it with MirrorFrom).
 package charts

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/charts"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -97,6 +98,7 @@ func (o *options) openSession(lf *lifecycleFlags) (*session, error) {
 		deps.DrainTimeout, deps.ForceDrain = lf.drainTimeout, lf.forceDrain
 		deps.KeepVolumes = lf.keepVolumes
 	}
+	deps.ChartMirror = o.env.Getenv(charts.MirrorEnv)
 	if u := o.env.Getenv(envImageFactory); u != "" {
 		deps.ImageFactory = &image.FactoryClient{BaseURL: strings.TrimRight(u, "/"), HTTPClient: o.env.HTTPClient}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/install"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,7 +135,10 @@ says who holds it and since when. A lock left by a crashed run expires after
 			defer s.client.Close()
 			res, err := lifecycle.Apply(cmd.Context(), s.deps, s.cluster)
 			if o.output == outputJSON && res != nil {
-				doc := applyDoc{planDoc: planJSON(res), Complete: err == nil, InfrastructureOnly: lf.infrastructureOnly}
+				doc := applyDoc{planDoc: planJSON(res), Complete: err == nil, InfrastructureOnly: lf.infrastructureOnly, Addons: res.Addons}
+				if doc.Addons == nil {
+					doc.Addons = []install.Report{}
+				}
 				if err != nil {
 					doc.Error = err.Error()
 				}
@@ -312,6 +316,8 @@ type applyDoc struct {
 	// InfrastructureOnly is true when apply stopped after the Hetzner resources
 	// by request (--infrastructure-only).
 	InfrastructureOnly bool `json:"infrastructureOnly"`
+	// Addons is what apply did to each addon, in the order applied.
+	Addons []install.Report `json:"addons"`
 	// Error is the reason apply stopped; empty when it completed.
 	Error string `json:"error,omitempty"`
 }

@@ -21,6 +21,7 @@ const (
 	kindValidation = "ValidationReport"
 	kindVersion    = "Version"
 	kindInit       = "InitResult"
+	kindStatus     = "ClusterStatus"
 )
 
 // writeJSON prints v, which must encode as a JSON object, as one indented

@@ -62,6 +62,7 @@ Kubernetes cluster on Hetzner Cloud and keeps it there.
   hcloud-k8s plan       show what would change, and why (no writes)
   hcloud-k8s apply      create or converge the cluster
   hcloud-k8s upgrade    rolling Talos and Kubernetes upgrades
+  hcloud-k8s status     nodes, etcd members and addons of the running cluster
   hcloud-k8s destroy    remove everything this cluster owns, nothing else
 
 The Hetzner Cloud API token is read from HCLOUD_TOKEN or from the file given
@@ -97,6 +98,7 @@ printed. HCLOUD_ENDPOINT overrides the API endpoint, as in the hcloud CLI.`,
 		newApplyCommand(o),
 		newUpgradeCommand(o),
 		newDestroyCommand(o),
+		newStatusCommand(o),
 		newKubeconfigCommand(o),
 		newTalosconfigCommand(o),
 		newVersionCommand(o),

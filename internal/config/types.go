@@ -26,14 +26,14 @@ type Cluster struct {
 	ControlPlane          ControlPlane        `yaml:"controlPlane,omitempty" jsonschema_description:"Control-plane virtual IPs."`
 	ControlPlaneNodepools []ControlPlanePool  `yaml:"controlPlaneNodepools" jsonschema:"required" jsonschema_description:"Control-plane node pools. The counts must add up to an odd number no larger than 9."`
 	WorkerNodepools       []WorkerPool        `yaml:"workerNodepools,omitempty" jsonschema_description:"Static worker node pools."`
-	AutoscalerNodepools   []AutoscalerPool    `yaml:"autoscalerNodepools,omitempty" jsonschema_description:"Node pools the cluster autoscaler scales between min and max (needs addons.clusterAutoscaler.enabled). The autoscaler is not installed yet (issue 11); today these pools only get their subnets, their ingress load balancer targets and the cleanup on destroy."`
+	AutoscalerNodepools   []AutoscalerPool    `yaml:"autoscalerNodepools,omitempty" jsonschema_description:"Node pools the cluster autoscaler scales between min and max (needs addons.clusterAutoscaler.enabled). Their subnets, ingress load balancer targets and destroy cleanup are made by hcloud-k8s; their servers by the autoscaler."`
 	IngressLoadBalancer   IngressLoadBalancer `yaml:"ingressLoadBalancer,omitempty" jsonschema_description:"Hetzner load balancers for ingress traffic: the single <cluster>-ingress load balancer (when addons.ingressNginx.enabled is set and no pools are listed) or the load balancers of pools."`
 	Images                Images              `yaml:"images,omitempty" jsonschema_description:"How the Talos snapshot of each architecture is found or built."`
 	Talos                 Talos               `yaml:"talos,omitempty" jsonschema_description:"Talos Linux machine configuration."`
-	Backup                Backup              `yaml:"backup,omitempty" jsonschema_description:"Scheduled etcd backups to S3 with talos-backup, a CronJob in kube-system. Accepted, not used yet: it is installed with the addons (issue 11)."`
+	Backup                Backup              `yaml:"backup,omitempty" jsonschema_description:"Scheduled etcd backups to S3 with talos-backup, a CronJob in kube-system. Installed with the addons."`
 	Kubernetes            Kubernetes          `yaml:"kubernetes,omitempty" jsonschema_description:"Kubernetes version, kubelet and component images."`
 	KubeAPI               KubeAPI             `yaml:"kubeAPI,omitempty" jsonschema_description:"How the Kubernetes API is reached."`
-	Addons                Addons              `yaml:"addons,omitempty" jsonschema_description:"Components the Terraform module installs into the cluster with Helm, one key per component. Installing them is not implemented yet (issue 11): the keys are validated, and only the ones whose description says so have an effect today."`
+	Addons                Addons              `yaml:"addons,omitempty" jsonschema_description:"Components the Terraform module installs into the cluster with Helm, one key per component. apply renders their charts and applies them through the Kubernetes API (docs/addons.md); an addon switched off is removed."`
 	CRDs                  CRDs                `yaml:"crds,omitempty" jsonschema_description:"CRD bundles that Talos downloads and applies when the cluster is bootstrapped (remote manifests in the control planes' configuration)."`
 }
 
@@ -59,7 +59,7 @@ type Network struct {
 	NodeIPv4SubnetMaskSize *int   `yaml:"nodeIPv4SubnetMaskSize,omitempty" jsonschema:"minimum=1,maximum=30" jsonschema_description:"Prefix length of each node subnet. Unset: 32 - (24 - pod CIDR prefix)."`
 	ServiceIPv4CIDR        string `yaml:"serviceIPv4CIDR,omitempty" jsonschema_description:"Service ClusterIP range. Unset: cidrsubnet(ipv4CIDR, b, 3*2^(b-3)) with b = max(3, 12 - prefix of ipv4CIDR), 10.0.96.0/19 for a /16."`
 	PodIPv4CIDR            string `yaml:"podIPv4CIDR,omitempty" jsonschema_description:"Pod range (one /24 per node). Unset: cidrsubnet(ipv4CIDR, 1, 1)."`
-	NativeRoutingIPv4CIDR  string `yaml:"nativeRoutingIPv4CIDR,omitempty" jsonschema_description:"Cilium ipv4NativeRoutingCIDR. Unset: ipv4CIDR. Shown by validate; not used yet (Cilium is installed with the addons, issue 11)."`
+	NativeRoutingIPv4CIDR  string `yaml:"nativeRoutingIPv4CIDR,omitempty" jsonschema_description:"Cilium ipv4NativeRoutingCIDR. Unset: ipv4CIDR."`
 	ExistingNetworkID      int64  `yaml:"existingNetworkID,omitempty" jsonschema_description:"Use this existing Hetzner network instead of creating one; it is never changed or deleted."`
 	ExposeRoutesToVSwitch  bool   `yaml:"exposeRoutesToVSwitch" jsonschema_description:"Set expose_routes_to_vswitch on the created network, so that a Robot vSwitch coupled to it learns its routes."`
 }
@@ -139,8 +139,8 @@ type WorkerPool struct {
 type AutoscalerPool struct {
 	Nodepool `yaml:",inline"`
 	Subnet   string `yaml:"subnet,omitempty" jsonschema_description:"Pin the pool to one of the pinned worker subnets not used by a worker pool; unset: the shared autoscaler subnet. The subnet is created today; the autoscaler that would use it is not installed yet."`
-	Min      int    `yaml:"min" jsonschema:"minimum=0" jsonschema_description:"Fewest servers the autoscaler keeps in the pool. Accepted, not used yet. The autoscaler is not installed yet (issue 11)."`
-	Max      int    `yaml:"max" jsonschema:"required,minimum=0" jsonschema_description:"Most servers the autoscaler creates in the pool. Today it only counts towards the default of cluster.allowSchedulingOnControlPlanes; the autoscaler is not installed yet (issue 11)."`
+	Min      int    `yaml:"min" jsonschema:"minimum=0" jsonschema_description:"Fewest servers the autoscaler keeps in the pool."`
+	Max      int    `yaml:"max" jsonschema:"required,minimum=0" jsonschema_description:"Most servers the autoscaler creates in the pool. Also counts towards the default of cluster.allowSchedulingOnControlPlanes."`
 }
 
 // HealthCheck is a load balancer health check schedule, in seconds.
@@ -288,7 +288,7 @@ type InlineManifest struct {
 type ConfigPatches struct {
 	ControlPlane []map[string]any `yaml:"controlPlane,omitempty" jsonschema_description:"Patches for control-plane nodes."`
 	Worker       []map[string]any `yaml:"worker,omitempty" jsonschema_description:"Patches for worker nodes."`
-	Autoscaler   []map[string]any `yaml:"autoscaler,omitempty" jsonschema_description:"Patches for the nodes of autoscaler pools. Accepted, not used yet. The autoscaler is not installed yet (issue 11)."`
+	Autoscaler   []map[string]any `yaml:"autoscaler,omitempty" jsonschema_description:"Patches for the nodes of autoscaler pools."`
 }
 
 // Backup holds the talos_backup_* variables.
@@ -347,61 +347,62 @@ type KubeAPILB struct {
 
 // Chart pins a Helm chart.
 type Chart struct {
-	Repository string `yaml:"repository,omitempty" jsonschema_description:"Helm repository (https:// or oci://). Accepted, not used yet (addon installation is issue 11)."`
-	Name       string `yaml:"name,omitempty" jsonschema_description:"Chart name. Accepted, not used yet (addon installation is issue 11)."`
-	Version    string `yaml:"version,omitempty" jsonschema_description:"Chart version; the default is the module's pin. Accepted, not used yet (addon installation is issue 11)."`
+	Repository string `yaml:"repository,omitempty" jsonschema_description:"Helm repository (https:// or oci://)."`
+	Name       string `yaml:"name,omitempty" jsonschema_description:"Chart name."`
+	Version    string `yaml:"version,omitempty" jsonschema_description:"Chart version; the default is the module's pin."`
 }
 
 // Addon holds what every Helm-based addon has.
 type Addon struct {
-	Enabled bool           `yaml:"enabled" jsonschema_description:"Install this addon. Installing addons is not implemented yet (issue 11); the addon's own entry says what, if anything, this already changes."`
+	Enabled bool           `yaml:"enabled" jsonschema_description:"Install this addon. Switching it off later removes its objects from the cluster."`
 	Chart   Chart          `yaml:"chart,omitempty" jsonschema_description:"The Helm chart of the addon."`
-	Values  map[string]any `yaml:"values,omitempty" jsonschema_description:"Helm values merged over the ones hcloud-k8s computes. Accepted, not used yet (addon installation is issue 11)."`
+	Values  map[string]any `yaml:"values,omitempty" jsonschema_description:"Helm values merged over the ones hcloud-k8s computes."`
 }
 
 // Addons lists every component hcloud-k8s installs.
 type Addons struct {
-	TalosCCM                  Addon                     `yaml:"talosCCM,omitempty" jsonschema_description:"Talos cloud controller manager, run only to approve the kubelets' serving certificate requests (kubelets rotate their serving certificates). Not installed yet (issue 11)."`
-	HcloudCCM                 HcloudCCM                 `yaml:"hcloudCCM,omitempty" jsonschema_description:"Hetzner cloud controller manager: node addresses and lifecycle, routes for the pod ranges in the Hetzner network, and Hetzner load balancers for Services of type LoadBalancer. Not installed yet (issue 11); loadBalancers.location already sets the location of the <cluster>-ingress load balancer."`
-	HcloudCSI                 HcloudCSI                 `yaml:"hcloudCSI,omitempty" jsonschema_description:"Hetzner CSI driver: Hetzner volumes as persistent volumes, optionally LUKS-encrypted, with the storage classes below. Not installed yet (issue 11)."`
-	Longhorn                  Longhorn                  `yaml:"longhorn,omitempty" jsonschema_description:"Longhorn distributed block storage on the nodes' disks, in longhorn-system. Not installed yet (issue 11), but enabled already adds the iscsi-tools and util-linux-tools extensions to the Talos image and mounts /var/lib/longhorn into the kubelet."`
-	Cilium                    Cilium                    `yaml:"cilium,omitempty" jsonschema_description:"Cilium, the cluster's CNI: pod networking with native routing in the Hetzner network, kube-proxy replacement, WireGuard or IPsec encryption between nodes. Not installed yet (issue 11), so nodes on real Hetzner stay NotReady; kubeProxyReplacementEnabled already turns kube-proxy off in the Talos configuration."`
-	MetricsServer             MetricsServer             `yaml:"metricsServer,omitempty" jsonschema_description:"Kubernetes metrics-server: resource metrics for kubectl top and the horizontal pod autoscaler. Not installed yet (issue 11)."`
-	CertManager               Addon                     `yaml:"certManager,omitempty" jsonschema_description:"cert-manager with its CRDs and Gateway API support; needed by ingressNginx and certManagerWebhookHetzner. Not installed yet (issue 11)."`
-	CertManagerWebhookHetzner CertManagerWebhookHetzner `yaml:"certManagerWebhookHetzner,omitempty" jsonschema_description:"cert-manager webhook that solves ACME DNS-01 challenges through Hetzner DNS (you create the token Secret and the Issuer); needs certManager. Not installed yet (issue 11)."`
-	IngressNginx              IngressNginx              `yaml:"ingressNginx,omitempty" jsonschema_description:"ingress-nginx controller, retired upstream (needs deprecationIgnored and certManager). Not installed yet (issue 11), but enabled already creates the <cluster>-ingress load balancer when ingressLoadBalancer.pools is empty."`
-	ClusterAutoscaler         ClusterAutoscaler         `yaml:"clusterAutoscaler,omitempty" jsonschema_description:"Kubernetes cluster autoscaler with the Hetzner provider, which creates and removes the servers of autoscalerNodepools. Not installed yet (issue 11); cleanupEnabled already acts on destroy."`
-	OIDC                      OIDC                      `yaml:"oidc,omitempty" jsonschema_description:"OpenID Connect login to the Kubernetes API: API server flags (in effect today) and RBAC bindings for groupMappings (not created yet, issue 11)."`
-	RBAC                      RBAC                      `yaml:"rbac,omitempty" jsonschema_description:"Roles and ClusterRoles the module creates in the cluster. Accepted, not used yet. They are created with the addons (issue 11)."`
+	TalosCCM                  Addon                     `yaml:"talosCCM,omitempty" jsonschema_description:"Talos cloud controller manager, run only to approve the kubelets' serving certificate requests (kubelets rotate their serving certificates)."`
+	HcloudCCM                 HcloudCCM                 `yaml:"hcloudCCM,omitempty" jsonschema_description:"Hetzner cloud controller manager: node addresses and lifecycle, routes for the pod ranges in the Hetzner network, and Hetzner load balancers for Services of type LoadBalancer.; loadBalancers.location also sets the location of the <cluster>-ingress load balancer."`
+	HcloudCSI                 HcloudCSI                 `yaml:"hcloudCSI,omitempty" jsonschema_description:"Hetzner CSI driver: Hetzner volumes as persistent volumes, optionally LUKS-encrypted, with the storage classes below."`
+	Longhorn                  Longhorn                  `yaml:"longhorn,omitempty" jsonschema_description:"Longhorn distributed block storage on the nodes' disks, in longhorn-system. Enabled also adds the iscsi-tools and util-linux-tools extensions to the Talos image and mounts /var/lib/longhorn into the kubelet."`
+	Cilium                    Cilium                    `yaml:"cilium,omitempty" jsonschema_description:"Cilium, the cluster's CNI: pod networking with native routing in the Hetzner network, kube-proxy replacement, WireGuard or IPsec encryption between nodes. Without it nodes stay NotReady; kubeProxyReplacementEnabled also turns kube-proxy off in the Talos configuration."`
+	MetricsServer             MetricsServer             `yaml:"metricsServer,omitempty" jsonschema_description:"Kubernetes metrics-server: resource metrics for kubectl top and the horizontal pod autoscaler."`
+	CertManager               Addon                     `yaml:"certManager,omitempty" jsonschema_description:"cert-manager with its CRDs and Gateway API support; needed by ingressNginx and certManagerWebhookHetzner."`
+	CertManagerWebhookHetzner CertManagerWebhookHetzner `yaml:"certManagerWebhookHetzner,omitempty" jsonschema_description:"cert-manager webhook that solves ACME DNS-01 challenges through Hetzner DNS (you create the token Secret and the Issuer); needs certManager."`
+	IngressNginx              IngressNginx              `yaml:"ingressNginx,omitempty" jsonschema_description:"ingress-nginx controller, retired upstream (needs deprecationIgnored and certManager). Enabled also creates the <cluster>-ingress load balancer when ingressLoadBalancer.pools is empty."`
+	ClusterAutoscaler         ClusterAutoscaler         `yaml:"clusterAutoscaler,omitempty" jsonschema_description:"Kubernetes cluster autoscaler with the Hetzner provider, which creates and removes the servers of autoscalerNodepools.; cleanupEnabled acts on destroy."`
+	OIDC                      OIDC                      `yaml:"oidc,omitempty" jsonschema_description:"OpenID Connect login to the Kubernetes API: API server flags and RBAC bindings for groupMappings."`
+	RBAC                      RBAC                      `yaml:"rbac,omitempty" jsonschema_description:"Roles and ClusterRoles the module creates in the cluster. Created with the addons."`
+	ChartMirror               string                    `yaml:"chartMirror,omitempty" jsonschema_description:"Fetch every addon chart from this mirror instead of its own repository, for air-gapped networks: an http(s):// chart repository, an oci:// registry path, or a directory (path or file:// URL) of <name>-<version>.tgz archives. The environment variable HCLOUD_K8S_CHART_MIRROR overrides it."`
 }
 
 // HcloudCCM is the Hetzner cloud controller manager.
 type HcloudCCM struct {
 	Addon                `yaml:",inline"`
 	LoadBalancers        CCMLoadBalancers `yaml:"loadBalancers,omitempty" jsonschema_description:"Defaults the CCM uses for the load balancers it creates for Services."`
-	NetworkRoutesEnabled *bool            `yaml:"networkRoutesEnabled,omitempty" jsonschema_description:"Let the CCM create routes for the pod ranges in the Hetzner network. Unset: true. Accepted, not used yet (addon installation is issue 11)."`
+	NetworkRoutesEnabled *bool            `yaml:"networkRoutesEnabled,omitempty" jsonschema_description:"Let the CCM create routes for the pod ranges in the Hetzner network. Unset: true."`
 }
 
 // CCMLoadBalancers are the defaults the CCM uses for Service load balancers.
 type CCMLoadBalancers struct {
-	Enabled               bool        `yaml:"enabled" jsonschema_description:"Let the CCM create load balancers for Services of type LoadBalancer. Accepted, not used yet (addon installation is issue 11)."`
+	Enabled               bool        `yaml:"enabled" jsonschema_description:"Let the CCM create load balancers for Services of type LoadBalancer."`
 	Location              string      `yaml:"location,omitempty" jsonschema:"enum=fsn1,enum=nbg1,enum=hel1,enum=ash,enum=hil,enum=sin" jsonschema_description:"Default location of the CCM's load balancers, and the location of the <cluster>-ingress load balancer. Unset: location of the first worker, autoscaler or control-plane pool."`
-	DisablePrivateIngress bool        `yaml:"disablePrivateIngress" jsonschema_description:"Default of the CCM annotation load-balancer.hetzner.cloud/disable-private-ingress. Accepted, not used yet (addon installation is issue 11)."`
-	UsePrivateIP          bool        `yaml:"usePrivateIP" jsonschema_description:"Default of load-balancer.hetzner.cloud/use-private-ip: reach targets over the private network. Accepted, not used yet (addon installation is issue 11)."`
-	DisableIPv6           bool        `yaml:"disableIPv6" jsonschema_description:"Default of load-balancer.hetzner.cloud/ipv6-disabled. Accepted, not used yet (addon installation is issue 11)."`
-	Algorithm             string      `yaml:"algorithm,omitempty" jsonschema:"enum=round_robin,enum=least_connections" jsonschema_description:"Default of load-balancer.hetzner.cloud/algorithm-type. Accepted, not used yet (addon installation is issue 11)."`
-	DisablePublicNetwork  bool        `yaml:"disablePublicNetwork" jsonschema_description:"Default of load-balancer.hetzner.cloud/disable-public-network. Accepted, not used yet (addon installation is issue 11)."`
-	HealthCheck           HealthCheck `yaml:"healthCheck,omitempty" jsonschema_description:"Default health check of the CCM's load balancers. Accepted, not used yet (addon installation is issue 11)."`
-	Type                  string      `yaml:"type,omitempty" jsonschema:"enum=lb11,enum=lb21,enum=lb31" jsonschema_description:"Default of load-balancer.hetzner.cloud/type. Accepted, not used yet (addon installation is issue 11)."`
-	UsesProxyProtocol     bool        `yaml:"usesProxyProtocol" jsonschema_description:"Default of load-balancer.hetzner.cloud/uses-proxyprotocol. Accepted, not used yet (addon installation is issue 11)."`
+	DisablePrivateIngress bool        `yaml:"disablePrivateIngress" jsonschema_description:"Default of the CCM annotation load-balancer.hetzner.cloud/disable-private-ingress."`
+	UsePrivateIP          bool        `yaml:"usePrivateIP" jsonschema_description:"Default of load-balancer.hetzner.cloud/use-private-ip: reach targets over the private network."`
+	DisableIPv6           bool        `yaml:"disableIPv6" jsonschema_description:"Default of load-balancer.hetzner.cloud/ipv6-disabled."`
+	Algorithm             string      `yaml:"algorithm,omitempty" jsonschema:"enum=round_robin,enum=least_connections" jsonschema_description:"Default of load-balancer.hetzner.cloud/algorithm-type."`
+	DisablePublicNetwork  bool        `yaml:"disablePublicNetwork" jsonschema_description:"Default of load-balancer.hetzner.cloud/disable-public-network."`
+	HealthCheck           HealthCheck `yaml:"healthCheck,omitempty" jsonschema_description:"Default health check of the CCM's load balancers."`
+	Type                  string      `yaml:"type,omitempty" jsonschema:"enum=lb11,enum=lb21,enum=lb31" jsonschema_description:"Default of load-balancer.hetzner.cloud/type."`
+	UsesProxyProtocol     bool        `yaml:"usesProxyProtocol" jsonschema_description:"Default of load-balancer.hetzner.cloud/uses-proxyprotocol."`
 }
 
 // HcloudCSI is the Hetzner CSI driver.
 type HcloudCSI struct {
 	Addon                `yaml:",inline"`
-	EncryptionPassphrase string            `yaml:"encryptionPassphrase,omitempty" jsonschema_description:"LUKS passphrase of encrypted volumes (8-512 printable ASCII). Unset: generated once. Accepted, not used yet (addon installation is issue 11)."`
-	StorageClasses       []StorageClass    `yaml:"storageClasses,omitempty" jsonschema_description:"Storage classes the driver creates; they cannot be changed once created. Accepted, not used yet (addon installation is issue 11)."`
-	VolumeExtraLabels    map[string]string `yaml:"volumeExtraLabels,omitempty" jsonschema_description:"Hetzner labels added to every volume the driver creates. Accepted, not used yet (addon installation is issue 11)."`
+	EncryptionPassphrase string            `yaml:"encryptionPassphrase,omitempty" jsonschema_description:"LUKS passphrase of encrypted volumes (8-512 printable ASCII). Unset: generated once."`
+	StorageClasses       []StorageClass    `yaml:"storageClasses,omitempty" jsonschema_description:"Storage classes the driver creates; they cannot be changed once created."`
+	VolumeExtraLabels    map[string]string `yaml:"volumeExtraLabels,omitempty" jsonschema_description:"Hetzner labels added to every volume the driver creates."`
 }
 
 // StorageClass is one entry of addons.hcloudCSI.storageClasses.
@@ -416,24 +417,24 @@ type StorageClass struct {
 // Longhorn is the Longhorn storage system.
 type Longhorn struct {
 	Addon               `yaml:",inline"`
-	DefaultStorageClass bool `yaml:"defaultStorageClass" jsonschema_description:"Make Longhorn's storage class the default. Accepted, not used yet (addon installation is issue 11)."`
+	DefaultStorageClass bool `yaml:"defaultStorageClass" jsonschema_description:"Make Longhorn's storage class the default."`
 }
 
 // Cilium is the CNI.
 type Cilium struct {
 	Addon                       `yaml:",inline"`
-	PolicyCIDRMatchMode         string           `yaml:"policyCIDRMatchMode,omitempty" jsonschema:"enum=,enum=nodes" jsonschema_description:"nodes: let CIDR-based network policies select nodes (needed for policies towards kube-apiserver). Accepted, not used yet (addon installation is issue 11)."`
-	Encryption                  CiliumEncryption `yaml:"encryption,omitempty" jsonschema_description:"Transparent encryption of traffic between nodes. Accepted, not used yet (addon installation is issue 11)."`
+	PolicyCIDRMatchMode         string           `yaml:"policyCIDRMatchMode,omitempty" jsonschema:"enum=,enum=nodes" jsonschema_description:"nodes: let CIDR-based network policies select nodes (needed for policies towards kube-apiserver)."`
+	Encryption                  CiliumEncryption `yaml:"encryption,omitempty" jsonschema_description:"Transparent encryption of traffic between nodes."`
 	KubeProxyReplacementEnabled bool             `yaml:"kubeProxyReplacementEnabled" jsonschema_description:"Cilium replaces kube-proxy. Used today: it turns kube-proxy off in the Talos configuration."`
-	SocketLBHostNamespaceOnly   bool             `yaml:"socketLBHostNamespaceOnly" jsonschema_description:"Limit socket-level load balancing to the host namespace (for sidecar-based service meshes). Accepted, not used yet (addon installation is issue 11)."`
-	LoadBalancerAcceleration    string           `yaml:"loadBalancerAcceleration,omitempty" jsonschema:"enum=disabled,enum=native,enum=best-effort" jsonschema_description:"XDP acceleration of Cilium's load balancing. Accepted, not used yet (addon installation is issue 11)."`
-	BPFHostLegacyRouting        *bool            `yaml:"bpfHostLegacyRouting,omitempty" jsonschema_description:"Unset: true iff IPsec encryption is used. Accepted, not used yet (addon installation is issue 11)."`
-	RoutingMode                 string           `yaml:"routingMode,omitempty" jsonschema:"enum=native,enum=tunnel" jsonschema_description:"Unset: native. Accepted, not used yet (addon installation is issue 11)."`
-	BPFDatapathMode             string           `yaml:"bpfDatapathMode,omitempty" jsonschema:"enum=veth,enum=netkit,enum=netkit-l2" jsonschema_description:"Network device type of pods. Accepted, not used yet (addon installation is issue 11)."`
-	GatewayAPI                  CiliumGatewayAPI `yaml:"gatewayAPI,omitempty" jsonschema_description:"Cilium's Gateway API implementation (needs crds.gatewayAPI). Accepted, not used yet (addon installation is issue 11)."`
-	EgressGatewayEnabled        bool             `yaml:"egressGatewayEnabled" jsonschema_description:"Cilium egress gateway (needs kubeProxyReplacementEnabled). Accepted, not used yet (addon installation is issue 11)."`
-	ServiceMonitorEnabled       bool             `yaml:"serviceMonitorEnabled" jsonschema_description:"Prometheus ServiceMonitors for Cilium (needs crds.prometheusOperator). Accepted, not used yet (addon installation is issue 11)."`
-	Hubble                      CiliumHubble     `yaml:"hubble,omitempty" jsonschema_description:"Hubble network observability. Accepted, not used yet (addon installation is issue 11)."`
+	SocketLBHostNamespaceOnly   bool             `yaml:"socketLBHostNamespaceOnly" jsonschema_description:"Limit socket-level load balancing to the host namespace (for sidecar-based service meshes)."`
+	LoadBalancerAcceleration    string           `yaml:"loadBalancerAcceleration,omitempty" jsonschema:"enum=disabled,enum=native,enum=best-effort" jsonschema_description:"XDP acceleration of Cilium's load balancing."`
+	BPFHostLegacyRouting        *bool            `yaml:"bpfHostLegacyRouting,omitempty" jsonschema_description:"Unset: true iff IPsec encryption is used."`
+	RoutingMode                 string           `yaml:"routingMode,omitempty" jsonschema:"enum=native,enum=tunnel" jsonschema_description:"Unset: native."`
+	BPFDatapathMode             string           `yaml:"bpfDatapathMode,omitempty" jsonschema:"enum=veth,enum=netkit,enum=netkit-l2" jsonschema_description:"Network device type of pods."`
+	GatewayAPI                  CiliumGatewayAPI `yaml:"gatewayAPI,omitempty" jsonschema_description:"Cilium's Gateway API implementation (needs crds.gatewayAPI)."`
+	EgressGatewayEnabled        bool             `yaml:"egressGatewayEnabled" jsonschema_description:"Cilium egress gateway (needs kubeProxyReplacementEnabled)."`
+	ServiceMonitorEnabled       bool             `yaml:"serviceMonitorEnabled" jsonschema_description:"Prometheus ServiceMonitors for Cilium (needs crds.prometheusOperator)."`
+	Hubble                      CiliumHubble     `yaml:"hubble,omitempty" jsonschema_description:"Hubble network observability."`
 }
 
 // CiliumEncryption is transparent encryption between nodes.
@@ -467,31 +468,31 @@ type CiliumHubble struct {
 // MetricsServer is the Kubernetes metrics server.
 type MetricsServer struct {
 	Addon                  `yaml:",inline"`
-	ScheduleOnControlPlane *bool `yaml:"scheduleOnControlPlane,omitempty" jsonschema_description:"Unset: only when there are no workers. Accepted, not used yet (addon installation is issue 11)."`
-	Replicas               *int  `yaml:"replicas,omitempty" jsonschema:"minimum=1" jsonschema_description:"Unset: 2 when more than one node can host it, else 1. Accepted, not used yet (addon installation is issue 11)."`
+	ScheduleOnControlPlane *bool `yaml:"scheduleOnControlPlane,omitempty" jsonschema_description:"Unset: only when there are no workers."`
+	Replicas               *int  `yaml:"replicas,omitempty" jsonschema:"minimum=1" jsonschema_description:"Unset: 2 when more than one node can host it, else 1."`
 }
 
 // CertManagerWebhookHetzner solves ACME DNS-01 challenges with Hetzner DNS.
 type CertManagerWebhookHetzner struct {
 	Addon     `yaml:",inline"`
-	GroupName string `yaml:"groupName,omitempty" jsonschema_description:"API group of the webhook's DNS-01 solver, referenced from Issuers. Accepted, not used yet (addon installation is issue 11)."`
+	GroupName string `yaml:"groupName,omitempty" jsonschema_description:"API group of the webhook's DNS-01 solver, referenced from Issuers."`
 }
 
 // IngressNginx is the (deprecated) ingress-nginx controller.
 type IngressNginx struct {
 	Addon                        `yaml:",inline"`
 	DeprecationIgnored           bool              `yaml:"deprecationIgnored" jsonschema_description:"Must be true to enable ingress-nginx: the project is retired."`
-	Kind                         string            `yaml:"kind,omitempty" jsonschema:"enum=Deployment,enum=DaemonSet" jsonschema_description:"Run the controller as a Deployment or a DaemonSet. Accepted, not used yet (addon installation is issue 11)."`
-	Replicas                     *int              `yaml:"replicas,omitempty" jsonschema:"minimum=1" jsonschema_description:"Deployment only. Unset: 2 with fewer than 3 workers, else 3. Accepted, not used yet (addon installation is issue 11)."`
-	TopologyAwareRouting         bool              `yaml:"topologyAwareRouting" jsonschema_description:"Topology-aware routing for the controller Service. Accepted, not used yet (addon installation is issue 11)."`
-	ServiceExternalTrafficPolicy string            `yaml:"serviceExternalTrafficPolicy,omitempty" jsonschema:"enum=Cluster,enum=Local" jsonschema_description:"externalTrafficPolicy of the controller Service; Local keeps client IPs. Accepted, not used yet (addon installation is issue 11)."`
-	Config                       map[string]string `yaml:"config,omitempty" jsonschema_description:"Merged into the controller ConfigMap. Accepted, not used yet (addon installation is issue 11)."`
+	Kind                         string            `yaml:"kind,omitempty" jsonschema:"enum=Deployment,enum=DaemonSet" jsonschema_description:"Run the controller as a Deployment or a DaemonSet."`
+	Replicas                     *int              `yaml:"replicas,omitempty" jsonschema:"minimum=1" jsonschema_description:"Deployment only. Unset: 2 with fewer than 3 workers, else 3."`
+	TopologyAwareRouting         bool              `yaml:"topologyAwareRouting" jsonschema_description:"Topology-aware routing for the controller Service."`
+	ServiceExternalTrafficPolicy string            `yaml:"serviceExternalTrafficPolicy,omitempty" jsonschema:"enum=Cluster,enum=Local" jsonschema_description:"externalTrafficPolicy of the controller Service; Local keeps client IPs."`
+	Config                       map[string]string `yaml:"config,omitempty" jsonschema_description:"Merged into the controller ConfigMap."`
 }
 
 // ClusterAutoscaler is the Kubernetes cluster autoscaler (Hetzner provider).
 type ClusterAutoscaler struct {
 	Addon            `yaml:",inline"`
-	ImageTag         string `yaml:"imageTag,omitempty" jsonschema_description:"Cluster autoscaler image tag. Accepted, not used yet (addon installation is issue 11)."`
+	ImageTag         string `yaml:"imageTag,omitempty" jsonschema_description:"Cluster autoscaler image tag."`
 	DiscoveryEnabled bool   `yaml:"discoveryEnabled" jsonschema_description:"Find autoscaled nodes through Talos so upgrades and config changes reach them too. Accepted, not used yet."`
 	CleanupEnabled   bool   `yaml:"cleanupEnabled" jsonschema_description:"On destroy, also delete the servers the autoscaler created (label hcloud/node-group=<cluster>-<pool>). Used today."`
 }
@@ -504,7 +505,7 @@ type OIDC struct {
 	UsernameClaim string             `yaml:"usernameClaim,omitempty" jsonschema_description:"JWT claim used as the user name."`
 	GroupsClaim   string             `yaml:"groupsClaim,omitempty" jsonschema_description:"JWT claim that holds the user's groups."`
 	GroupsPrefix  string             `yaml:"groupsPrefix,omitempty" jsonschema_description:"Prefix added to group names, in the API server and in the bindings."`
-	GroupMappings []OIDCGroupMapping `yaml:"groupMappings,omitempty" jsonschema_description:"Bind OIDC groups to ClusterRoles and Roles. Accepted, not used yet (addon installation is issue 11)."`
+	GroupMappings []OIDCGroupMapping `yaml:"groupMappings,omitempty" jsonschema_description:"Bind OIDC groups to ClusterRoles and Roles."`
 }
 
 // OIDCGroupMapping binds an OIDC group to cluster roles and namespaced roles.

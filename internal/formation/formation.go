@@ -103,8 +103,10 @@ type State struct {
 	mtls *tls.Config
 	// cps are the control planes, as the Talos configurations describe them.
 	cps []talos.ControlPlaneNode
-	// configs holds each node's machine configuration by name.
+	// configs holds each node's machine configuration by name, generated
+	// from ci.
 	configs map[string][]byte
+	ci      talos.ClusterInputs
 	// running are the nodes that were configured before this run.
 	running []Node
 	// primary is the control plane that bootstraps etcd and hands out the
@@ -184,7 +186,7 @@ func generateConfigs(_ context.Context, s *State) error {
 		Secrets: in.Secrets, HCloudToken: in.HCloudToken, ControlPlanes: s.cps,
 		KubeAPILoadBalancerPublicIPv4: in.KubeAPILoadBalancerPublicIPv4, PublicVIPIPv4: in.PublicVIPIPv4,
 	}
-	s.configs = map[string][]byte{}
+	s.configs, s.ci = map[string][]byte{}, ci
 	for _, n := range in.Nodes {
 		data, err := talos.Generate(in.Cluster, talos.NodeInputs{ClusterInputs: ci, Role: n.Role, Pool: n.Pool, ServerName: n.Name, ServerID: n.ID})
 		if err != nil {
@@ -194,6 +196,25 @@ func generateConfigs(_ context.Context, s *State) error {
 	}
 	s.primary, _ = Primary(in.Nodes)
 	return nil
+}
+
+// AutoscalerConfigs are the Talos worker configurations of the cluster file's
+// autoscaler pools, by pool name, for the cluster autoscaler to give the
+// servers it creates. They need the cluster's configurations generated
+// (the "generate configurations" step ran).
+func (s *State) AutoscalerConfigs() (map[string]string, error) {
+	if s.configs == nil {
+		return nil, errors.New("formation: the configurations are not generated yet")
+	}
+	out := map[string]string{}
+	for _, p := range s.in.Cluster.AutoscalerNodepools {
+		data, err := talos.Generate(s.in.Cluster, talos.NodeInputs{ClusterInputs: s.ci, Role: talos.RoleAutoscaler, Pool: p.Name})
+		if err != nil {
+			return nil, err
+		}
+		out[p.Name] = string(data)
+	}
+	return out, nil
 }
 
 // configureNew configures every node that is still in maintenance mode, in

@@ -3,6 +3,9 @@ package formation
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -81,7 +84,9 @@ func waitForAPI(ctx context.Context, s *State) error {
 	}
 }
 
-// waitNodesReady waits until the API server lists every node, Ready.
+// waitForNodes waits until the API server lists every node Ready and
+// initialised by the cloud controller manager (its uninitialized taint
+// gone): only then can ordinary pods run on it.
 func waitForNodes(ctx context.Context, s *State) error {
 	api, err := s.kube()
 	if err != nil {
@@ -94,29 +99,40 @@ func waitForNodes(ctx context.Context, s *State) error {
 	deadline := s.deadline()
 	last := -1
 	for {
-		ready, lastErr := 0, error(nil)
+		var lastErr error
+		waiting := map[string]string{}
+		for name := range want {
+			waiting[name] = "not registered yet"
+		}
 		list, err := api.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
 			lastErr = err
 		} else {
-			for _, n := range list.Items {
-				if want[n.Name] && isReady(&n) {
-					ready++
+			for i := range list.Items {
+				n := &list.Items[i]
+				if !want[n.Name] {
+					continue
+				}
+				if why := nodeNotReady(n); why != "" {
+					waiting[n.Name] = why
+				} else {
+					delete(waiting, n.Name)
 				}
 			}
 		}
+		ready := len(want) - len(waiting)
 		if ready != last && lastErr == nil {
-			s.say("  %d of %d nodes Ready", ready, len(want))
+			s.say("  %d of %d nodes Ready%s", ready, len(want), firstWaiting(waiting))
 			last = ready
 		}
-		if ready == len(want) {
+		if len(waiting) == 0 {
 			return nil
 		}
 		if s.expired(deadline) {
 			if lastErr != nil {
 				return fmt.Errorf("the Kubernetes API at %s did not answer within %s: %w", api.host, s.in.Timeout, lastErr)
 			}
-			return fmt.Errorf("%d of %d nodes Ready after %s", ready, len(want), s.in.Timeout)
+			return fmt.Errorf("%d of %d nodes Ready after %s; %s", ready, len(want), s.in.Timeout, describeWaiting(waiting))
 		}
 		if err := s.sleep(ctx); err != nil {
 			return err
@@ -124,11 +140,57 @@ func waitForNodes(ctx context.Context, s *State) error {
 	}
 }
 
-func isReady(n *corev1.Node) bool {
+// uninitializedTaint is the taint a kubelet with an external cloud provider
+// registers with, removed by the cloud controller manager once it set the
+// node's provider ID and addresses.
+const uninitializedTaint = "node.cloudprovider.kubernetes.io/uninitialized"
+
+// nodeNotReady says why n cannot run ordinary pods yet, "" when it can.
+func nodeNotReady(n *corev1.Node) string {
+	ready := false
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
+			if c.Status != corev1.ConditionTrue {
+				return "NotReady: " + conditionText(c)
+			}
+			ready = true
 		}
 	}
-	return false
+	if !ready {
+		return "NotReady: no Ready condition yet"
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Key == uninitializedTaint {
+			return "not initialised by the cloud controller manager (taint " + uninitializedTaint + ")"
+		}
+	}
+	return ""
+}
+
+func conditionText(c corev1.NodeCondition) string {
+	switch {
+	case c.Reason != "" && c.Message != "":
+		return c.Reason + ", " + c.Message
+	case c.Message != "":
+		return c.Message
+	}
+	return c.Reason
+}
+
+// firstWaiting names one node still waited for, in the progress line.
+func firstWaiting(waiting map[string]string) string {
+	if len(waiting) == 0 {
+		return ""
+	}
+	names := slices.Sorted(maps.Keys(waiting))
+	return fmt.Sprintf("; waiting for %s: %s", names[0], waiting[names[0]])
+}
+
+// describeWaiting names every node not ready, with why.
+func describeWaiting(waiting map[string]string) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(waiting)) {
+		parts = append(parts, name+" "+waiting[name])
+	}
+	return strings.Join(parts, "; ")
 }

@@ -38,7 +38,7 @@ func (a *Applier) Apply(ctx context.Context, set Set) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := a.writeInventory(ctx, set.Name, inventory{installed: old.installed, refs: old.refs.union(p.desired)}); err != nil {
+	if err := a.writeInventory(ctx, set.Name, inventory{installed: old.installed, version: old.version, refs: old.refs.union(p.desired)}); err != nil {
 		return res, err
 	}
 
@@ -82,7 +82,7 @@ func (a *Applier) Apply(ctx context.Context, set Set) (Result, error) {
 	if err := a.deleteRefs(ctx, &res, set.Name, prune.sorted()); err != nil {
 		return res, err
 	}
-	if err := a.writeInventory(ctx, set.Name, inventory{installed: true, refs: p.desired}); err != nil {
+	if err := a.writeInventory(ctx, set.Name, inventory{installed: true, version: set.Version, refs: p.desired}); err != nil {
 		return res, err
 	}
 	return res, nil

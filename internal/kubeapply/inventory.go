@@ -21,6 +21,8 @@ const (
 	// keyInstalled is "true" once one Apply of the addon ran to the end;
 	// until then every Apply is an install (install hooks run again).
 	keyInstalled = "installed"
+	// keyVersion is Set.Version of the last complete Apply.
+	keyVersion = "version"
 )
 
 // InventoryName is the name of addon's inventory ConfigMap.
@@ -29,7 +31,29 @@ func InventoryName(addon string) string { return inventoryPrefix + addon }
 type inventory struct {
 	exists    bool
 	installed bool
+	version   string
 	refs      refSet
+}
+
+// Inventory is what the cluster records of one addon.
+type Inventory struct {
+	// Exists is false when the addon was never applied (or was deleted).
+	Exists bool
+	// Installed is true once one Apply ran to the end.
+	Installed bool
+	// Version is the Set.Version of the last complete Apply.
+	Version string
+	// Objects are the objects the addon may have in the cluster, sorted.
+	Objects []Ref
+}
+
+// Inventory reads addon's inventory.
+func (a *Applier) Inventory(ctx context.Context, addon string) (Inventory, error) {
+	inv, err := a.readInventory(ctx, addon)
+	if err != nil {
+		return Inventory{}, err
+	}
+	return Inventory{Exists: inv.exists, Installed: inv.installed, Version: inv.version, Objects: inv.refs.sorted()}, nil
 }
 
 func (a *Applier) readInventory(ctx context.Context, addon string) (inventory, error) {
@@ -45,7 +69,7 @@ func (a *Applier) readInventory(ctx context.Context, addon string) (inventory, e
 	if err := json.Unmarshal([]byte(cm.Data[keyObjects]), &refs); err != nil {
 		return inventory{}, fmt.Errorf("addon %s: inventory ConfigMap %s: %s: %w", addon, key, keyObjects, err)
 	}
-	return inventory{exists: true, installed: cm.Data[keyInstalled] == "true", refs: newRefSet(refs...)}, nil
+	return inventory{exists: true, installed: cm.Data[keyInstalled] == "true", version: cm.Data[keyVersion], refs: newRefSet(refs...)}, nil
 }
 
 // writeInventory applies the inventory with server-side apply, through the
@@ -54,6 +78,9 @@ func (a *Applier) writeInventory(ctx context.Context, addon string, inv inventor
 	data := map[string]any{keyObjects: encodeRefs(inv.refs.sorted())}
 	if inv.installed {
 		data[keyInstalled] = "true"
+	}
+	if inv.version != "" {
+		data[keyVersion] = inv.version
 	}
 	cm := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1",

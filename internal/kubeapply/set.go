@@ -18,6 +18,9 @@ type Set struct {
 	Objects []*unstructured.Unstructured
 	// Hooks are Helm hooks already separated by the renderer.
 	Hooks []Hook
+	// Version is what the set was rendered from (a chart version), recorded
+	// in the inventory for status; "" for sets of plain objects.
+	Version string
 }
 
 // Label is set on every object Apply writes, naming the addon it belongs

@@ -139,3 +139,20 @@ func (a *Applier) check(ctx context.Context, ref Ref, judge func(*unstructured.U
 	st, msg := judge(obj)
 	return st, msg, nil
 }
+
+// Check judges each object refs names once, as Wait would, and returns the
+// ones that are not ready (in the order given): what status reports of an
+// addon. A read that fails is returned as an error.
+func (a *Applier) Check(ctx context.Context, refs []Ref) ([]ObjectStatus, error) {
+	var out []ObjectStatus
+	for _, ref := range refs {
+		st, msg, err := a.check(ctx, ref, readiness)
+		if err != nil {
+			return nil, fmt.Errorf("kubeapply: read %s: %w", ref, err)
+		}
+		if st != ready {
+			out = append(out, ObjectStatus{Ref: ref, Message: msg})
+		}
+	}
+	return out, nil
+}

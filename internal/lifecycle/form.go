@@ -30,6 +30,7 @@ func clusterSteps() []procedure.Step[applyState] {
 	steps = append(steps, procedure.Step[applyState]{Name: "install addons", Run: installAddons})
 	steps = append(steps, formationSteps(formation.ReadySteps())...)
 	return append(steps,
+		procedure.Step[applyState]{Name: "install remaining addons", Run: installRemainingAddons},
 		procedure.Step[applyState]{Name: "save credentials", Run: saveCredentials},
 		procedure.Step[applyState]{Name: "state marker", Run: markInitialized},
 	)
@@ -56,6 +57,7 @@ func prepareFormation(ctx context.Context, s *applyState) error {
 		if observed, err = infra.Observe(ctx, d.Client, c); err != nil {
 			return err
 		}
+		s.observed = observed
 	}
 	nodes, in := formationInputs(c, observed)
 	if len(nodes) == 0 {
@@ -75,11 +77,6 @@ func prepareFormation(ctx context.Context, s *applyState) error {
 	return nil
 }
 
-// installAddons is where the addons (CNI, cloud controller manager, CSI, …)
-// will be installed: the Kubernetes API answers (s.formation.Result.Kubeconfig
-// reaches it) and the nodes wait for them to become Ready. Nothing is
-// installed yet.
-func installAddons(context.Context, *applyState) error { return nil }
 
 // saveCredentials writes the talosconfig and kubeconfig to the state directory
 // and to the extra paths the cluster file names.

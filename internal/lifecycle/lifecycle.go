@@ -20,6 +20,8 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/image"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/infra"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/install"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/kubeapply"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/lock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/preflight"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/procedure"
@@ -65,6 +67,14 @@ type Deps struct {
 	// BreakLock takes the cluster's lock even when another run holds it
 	// (--break-lock), for a holder known to be gone.
 	BreakLock bool
+	// ChartMirror, when set, replaces every addon chart's repository (the
+	// CLI passes $HCLOUD_K8S_CHART_MIRROR); it wins over addons.chartMirror.
+	ChartMirror string
+	// ChartCacheDir is the chart cache; "" is the user cache directory.
+	ChartCacheDir string
+	// AddonTimeout bounds the wait for each phase's addons to be ready
+	// (default DefaultAddonTimeout).
+	AddonTimeout time.Duration
 }
 
 // withDefaults fills in the wall clock and makes Progress safe for the many
@@ -121,6 +131,8 @@ type PlanResult struct {
 	Desired   *infra.State
 	Observed  *infra.State
 	Snapshots []image.Snapshot
+	// Addons is what apply did to each addon (apply only).
+	Addons []install.Report
 }
 
 // MissingSnapshots lists the architectures without a Talos snapshot.
@@ -248,6 +260,10 @@ type applyState struct {
 	// nodes nodes.
 	formation *formation.State
 	nodes     int
+	// addons are the rendered addons and applier the client that applies
+	// them, from install addons on.
+	addons  *install.Plan
+	applier *kubeapply.Applier
 }
 
 // applySteps is apply, in order. The cluster steps are left out with

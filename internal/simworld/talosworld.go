@@ -542,10 +542,14 @@ func (w *TalosWorld) startAPIServer(c *worldCluster, n *talossim.Node) {
 		}
 		c.api, c.apiState = api, apiUp
 		close(c.apiDone)
-		w.wg.Add(1)
+		w.wg.Add(2)
 		go func() {
 			defer w.wg.Done()
 			w.runKubelet(c, api)
+		}()
+		go func() {
+			defer w.wg.Done()
+			w.runCCM(c, api)
 		}()
 		w.wake()
 	}()
