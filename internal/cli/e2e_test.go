@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/charts"
 	"io"
 	"os"
 	"path/filepath"
@@ -67,6 +68,7 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 	s := &simCLI{t: t, sim: sim, env: map[string]string{
 		envEndpoint: sim.Endpoint, envToken: sim.Token, envPollInterval: "20ms", "XDG_STATE_HOME": dir,
 		envImageFactory: factory.URL(), envRescueSSHPort: strconv.Itoa(sshPort),
+		charts.MirrorEnv: world.ChartMirror(), "XDG_CACHE_HOME": filepath.Join(dir, "cache"),
 	}}
 	if r := s.run("", "init", "-f", file); r.code != 0 {
 		t.Fatal(r)

@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -155,7 +156,17 @@ func hookObjects(hooks []charts.Hook) []*unstructured.Unstructured {
 func toUnstructured(addon string, objs []addons.Object) ([]*unstructured.Unstructured, error) {
 	out := make([]*unstructured.Unstructured, 0, len(objs))
 	for i, o := range objs {
-		u := &unstructured.Unstructured{Object: addons.MergeValues(o, nil)}
+		// Through JSON: the addons build objects with Go types (int,
+		// []string, map[string]string) that unstructured objects cannot
+		// hold; numbers come back as int64, as from a YAML manifest.
+		data, err := json.Marshal(o)
+		if err != nil {
+			return nil, fmt.Errorf("addon %s: object %d: %w", addon, i, err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("addon %s: object %d: %w", addon, i, err)
+		}
 		if u.GetKind() == "" || u.GetName() == "" {
 			return nil, fmt.Errorf("addon %s: object %d has no kind or name", addon, i)
 		}

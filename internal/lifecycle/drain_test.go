@@ -53,7 +53,8 @@ func formCluster(t *testing.T, mutate func(*config.Cluster)) *formed {
 	}
 	t.Cleanup(world.Close)
 	d := w.deps
-	d.InfrastructureOnly, d.StateDir, d.Token = false, t.TempDir(), "test-token"
+	d.InfrastructureOnly, d.StateDir, d.Token = false, t.TempDir(), w.env.Sim.Token()
+	d.ChartMirror, d.ChartCacheDir = world.ChartMirror(), t.TempDir()
 	d.TalosPollInterval, d.TalosTimeout = 20*time.Millisecond, time.Minute
 	if _, err := Apply(ctx, d, c); err != nil {
 		t.Fatalf("apply: %v\n%s", err, w.out)

@@ -17,6 +17,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/kubesim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld/chartrepo"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/talossim"
 )
 
@@ -83,6 +84,8 @@ type TalosWorld struct {
 	logMu     sync.Mutex
 	closeOnce sync.Once
 	closeDone chan struct{}
+
+	charts *chartrepo.Repo
 
 	mu       sync.Mutex
 	closed   bool
@@ -169,10 +172,25 @@ func StartTalosWorld(ctx context.Context, sim *hcloudsim.Server, opts TalosWorld
 		clusters:  map[string]*worldCluster{},
 		nodes:     map[int64]*talossim.Node{},
 	}
+	repo, err := chartrepo.Start(wctx, chartrepo.Options{})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("simworld: chart repository: %w", err)
+	}
+	w.charts = repo
 	w.tick()
 	go w.loop(ctx)
 	return w, nil
 }
+
+// ChartMirror is the world's chart repository (our own charts of every
+// addon under the module's pinned names and versions, on loopback), for
+// HCLOUD_K8S_CHART_MIRROR: a cluster file's charts point at the internet,
+// which the world never dials.
+func (w *TalosWorld) ChartMirror() string { return w.charts.HTTPURL() }
+
+// ChartRegistry is the same charts as an OCI registry (oci://...).
+func (w *TalosWorld) ChartRegistry() string { return w.charts.OCIURL() }
 
 func (w *TalosWorld) logf(format string, args ...any) {
 	if w.opts.Log == nil {
@@ -525,6 +543,14 @@ func (w *TalosWorld) startAPIServer(c *worldCluster, n *talossim.Node) {
 	go func() {
 		defer w.wg.Done()
 		api, err := w.launchAPIServer(c, n)
+		if err == nil {
+			// What Talos adds to every API server it runs, before anyone
+			// (apply's addons) could need it.
+			if err = registerTalosServiceAccounts(w.ctx, api); err != nil {
+				_ = api.Stop()
+				err = fmt.Errorf("simworld: cluster %s: %w", c.name, err)
+			}
+		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if err != nil {
@@ -696,6 +722,7 @@ func (w *TalosWorld) close() {
 		}
 	}
 	w.wg.Wait()
+	w.charts.Close()
 	for _, c := range clusters {
 		if c.api != nil {
 			if err := c.api.Stop(); err != nil {
