@@ -11,9 +11,8 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
@@ -21,54 +20,63 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/talossim"
 )
 
-// kubeletFieldManager owns what the fake kubelets apply.
+// kubeletFieldManager owns what the fake kubelets write.
 const kubeletFieldManager = "simworld-kubelet"
 
-// heartbeat is how often (real time) a ready node's status is re-posted
-// when nothing changed.
+// heartbeat is how often (real time) a node's status is re-posted when
+// nothing changed.
 const heartbeat = 10 * time.Second
 
-// kubelet registers and maintains the Node objects of one cluster, one fake
-// kubelet per configured, running node, and finishes pod deletions on them.
+// Well-known node metadata the kubelet and the cloud provider deal with.
+const (
+	// taintUninitialized is what a kubelet with --cloud-provider=external
+	// registers its node with; the cloud controller manager removes it
+	// once it initialised the node (providerID, addresses, zone labels).
+	taintUninitialized = "node.cloudprovider.kubernetes.io/uninitialized"
+	// annotationAttachDetach tells the attach-detach controller that it,
+	// not the kubelet, attaches the node's volumes.
+	annotationAttachDetach = "volumes.kubernetes.io/controller-managed-attach-detach"
+	labelControlPlane      = "node-role.kubernetes.io/control-plane"
+)
+
+// kubelet runs the fake kubelets of one cluster: one per configured,
+// running node. Each keeps its Node object up to date the way a kubelet with
+// an external cloud provider does, and runs the pods bound to its node.
 type kubelet struct {
-	w       *TalosWorld
-	c       *worldCluster
-	cs      kubernetes.Interface
-	applied map[string]*nodeRecord // by node name
+	w     *TalosWorld
+	c     *worldCluster
+	cs    kubernetes.Interface
+	nodes map[string]*nodeKubelet // the running kubelets, by node name
+	// owned is, by node name, what the machine configuration last put on
+	// the Node, so that a key the configuration drops is removed again
+	// (as Talos does) while everybody else's keys stay.
+	owned map[string]ownedMeta
 }
 
-// nodeRecord is what the kubelet last posted for a node.
-type nodeRecord struct {
-	fingerprint string
-	ready       bool
-	since       metav1.Time // last Ready transition
-	posted      time.Time   // real time of the last status post
+// nodeKubelet is one kubelet process: it lives from the node's boot (with
+// a configuration) until the node stops or reboots.
+type nodeKubelet struct {
+	view       nodeView
+	cfg        config.Provider
+	boot       string
+	registered bool   // the Node was created or found at start
+	merged     string // fingerprint of the configuration last merged
+	status     postedStatus
+	pods       map[types.UID]*podRecord
 }
 
-// desiredNode is a node's registration as its kubelet would post it.
-type desiredNode struct {
-	name       string
-	providerID string
-	labels     map[string]string
-	taints     []corev1.Taint
-	addresses  []corev1.NodeAddress
-	version    string
-	arch       string
+// postedStatus is what the kubelet last posted as the node's status.
+type postedStatus struct {
+	ok      bool // something was posted by this kubelet
+	ready   bool
+	volumes string    // the volumesInUse posted, joined
+	at      time.Time // real time of the post
 }
 
-func (d desiredNode) fingerprint() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%s|%s|", d.name, d.providerID, d.version, d.arch)
-	for _, k := range slices.Sorted(maps.Keys(d.labels)) {
-		fmt.Fprintf(&b, "l:%s=%s|", k, d.labels[k])
-	}
-	for _, t := range d.taints {
-		fmt.Fprintf(&b, "t:%s=%s:%s|", t.Key, t.Value, t.Effect)
-	}
-	for _, a := range d.addresses {
-		fmt.Fprintf(&b, "a:%s=%s|", a.Type, a.Address)
-	}
-	return b.String()
+// ownedMeta are the labels and taints a node's configuration put on it.
+type ownedMeta struct {
+	labels []string
+	taints []corev1.Taint
 }
 
 // runKubelet runs the cluster's kubelets until the world closes.
@@ -84,11 +92,12 @@ func (w *TalosWorld) runKubelet(c *worldCluster, api *kubesim.APIServer) {
 		w.fail(fmt.Errorf("simworld: cluster %s: kubelet client: %w", c.name, err))
 		return
 	}
-	k := &kubelet{w: w, c: c, cs: cs, applied: map[string]*nodeRecord{}}
+	k := &kubelet{w: w, c: c, cs: cs, nodes: map[string]*nodeKubelet{}, owned: map[string]ownedMeta{}}
 	t := time.NewTicker(w.opts.KubeletInterval)
 	defer t.Stop()
 	for {
 		k.sync(w.ctx)
+		c.kubeletSyncs.Add(1)
 		select {
 		case <-w.ctx.Done():
 			return
@@ -103,55 +112,163 @@ func (w *TalosWorld) viewsOf(c *worldCluster) []nodeView {
 	return c.views
 }
 
-// sync posts every node's state once.
+// sync runs every kubelet of the cluster once.
 func (k *kubelet) sync(ctx context.Context) {
-	views := k.w.viewsOf(k.c)
+	running := k.follow(ctx)
+	if len(running) == 0 {
+		return
+	}
+	nodes, pods, err := k.list(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			k.w.logf("simworld: %s: kubelet: %v", k.c.name, err)
+		}
+		return
+	}
+	vols, err := k.volumeIndex(ctx, pods, running)
+	if err != nil {
+		if ctx.Err() == nil {
+			k.w.logf("simworld: %s: kubelet: %v", k.c.name, err)
+		}
+		return
+	}
+	for _, nk := range running {
+		if err := k.syncNode(ctx, nk, nodes[nk.view.name], pods[nk.view.name], vols); err != nil && ctx.Err() == nil {
+			k.w.logf("simworld: %s: kubelet %s: %v", k.c.name, nk.view.name, err)
+		}
+	}
+}
+
+// follow starts a kubelet on every node that runs with a configuration
+// (again after a reboot) and stops the kubelets of nodes that stopped. It
+// returns the running kubelets in node order.
+func (k *kubelet) follow(ctx context.Context) []*nodeKubelet {
+	var running []*nodeKubelet
 	seen := map[string]bool{}
-	ready := map[string]bool{}
-	for _, v := range views {
+	for _, v := range k.w.viewsOf(k.c) {
 		seen[v.name] = true
 		var cfg config.Provider
 		if v.running && v.node.State() == talossim.StateRunning {
 			cfg = v.node.Config()
 		}
-		rec := k.applied[v.name]
+		nk := k.nodes[v.name]
+		if nk != nil && (cfg == nil || nk.view.node != v.node || nk.boot != v.node.BootID()) {
+			k.stop(ctx, nk)
+			nk = nil
+		}
 		if cfg == nil {
-			if rec != nil && rec.ready {
-				k.markUnknown(ctx, v.name, rec)
-			}
 			continue
 		}
-		d := desired(v, cfg)
-		if err := k.post(ctx, d, rec); err != nil {
-			if ctx.Err() == nil {
-				k.w.logf("simworld: %s: kubelet %s: %v", k.c.name, v.name, err)
-			}
-			continue
+		if nk == nil {
+			nk = &nodeKubelet{boot: v.node.BootID(), pods: map[types.UID]*podRecord{}}
+			k.nodes[v.name] = nk
 		}
-		ready[v.name] = true
+		nk.view, nk.cfg = v, cfg
+		running = append(running, nk)
 	}
-	for name, rec := range k.applied {
+	for name, nk := range k.nodes {
 		if !seen[name] {
-			if rec.ready {
-				k.markUnknown(ctx, name, rec)
-			}
-			delete(k.applied, name)
+			k.stop(ctx, nk)
 		}
 	}
-	if len(ready) > 0 {
-		k.tendPods(ctx, ready)
+	return running
+}
+
+// stop ends a node's kubelet: the node stops posting, which the node
+// lifecycle controller reports as Ready=Unknown.
+func (k *kubelet) stop(ctx context.Context, nk *nodeKubelet) {
+	if nk.status.ok {
+		k.markUnknown(ctx, nk.view.name)
 	}
+	delete(k.nodes, nk.view.name)
+}
+
+// list reads the cluster's nodes by name and its pods by node name.
+func (k *kubelet) list(ctx context.Context) (map[string]*corev1.Node, map[string][]*corev1.Pod, error) {
+	nl, err := k.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list nodes: %w", err)
+	}
+	nodes := make(map[string]*corev1.Node, len(nl.Items))
+	for i := range nl.Items {
+		nodes[nl.Items[i].Name] = &nl.Items[i]
+	}
+	pl, err := k.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list pods: %w", err)
+	}
+	pods := map[string][]*corev1.Pod{}
+	for i := range pl.Items {
+		p := &pl.Items[i]
+		if p.Spec.NodeName != "" {
+			pods[p.Spec.NodeName] = append(pods[p.Spec.NodeName], p)
+		}
+	}
+	return nodes, pods, nil
+}
+
+// syncNode is one round of a node's kubelet: register (once), follow the
+// configuration's labels and taints, run the node's pods and static pods,
+// and post the node's status.
+func (k *kubelet) syncNode(ctx context.Context, nk *nodeKubelet, node *corev1.Node, pods []*corev1.Pod, vols *volumeIndex) error {
+	d := desired(nk.view, nk.cfg)
+	if !nk.registered {
+		n, err := k.register(ctx, d)
+		if err != nil {
+			return err
+		}
+		nk.registered, nk.merged, node = true, d.fingerprint(), n
+	} else if node != nil && nk.merged != d.fingerprint() {
+		n, err := k.mergeConfig(ctx, d)
+		if err != nil {
+			return err
+		}
+		nk.merged, node = d.fingerprint(), n
+	}
+	netReady := networkReady(pods)
+	inUse := k.tendPods(ctx, nk, node, pods, vols, netReady)
+	if node == nil {
+		// Deleted while the kubelet runs: like a real kubelet, it registers
+		// again only when it restarts.
+		return nil
+	}
+	if nk.cfg.Machine().Type().IsControlPlane() {
+		k.ensureMirrorPods(ctx, nk, node, pods)
+	}
+	return k.postStatus(ctx, nk, node, netReady, inUse)
+}
+
+// desiredNode is what a node's machine configuration asks of its Node.
+type desiredNode struct {
+	name     string
+	labels   map[string]string
+	taints   []corev1.Taint
+	internal []string // the private IPs
+	version  string
+	arch     string
+}
+
+func (d desiredNode) fingerprint() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|%s|", d.name, d.version, d.arch)
+	for _, k := range slices.Sorted(maps.Keys(d.labels)) {
+		fmt.Fprintf(&b, "l:%s=%s|", k, d.labels[k])
+	}
+	for _, t := range d.taints {
+		fmt.Fprintf(&b, "t:%s=%s:%s|", t.Key, t.Value, t.Effect)
+	}
+	return b.String()
 }
 
 // desired derives a node's registration from its machine configuration
 // and the server's addresses.
 func desired(v nodeView, cfg config.Provider) desiredNode {
 	d := desiredNode{
-		name:       v.name,
-		providerID: fmt.Sprintf("hcloud://%d", v.serverID),
-		labels:     map[string]string{},
-		arch:       "amd64",
-		version:    kubeletVersion(cfg),
+		name:     v.name,
+		labels:   map[string]string{},
+		arch:     "amd64",
+		version:  kubeletVersion(cfg),
+		internal: v.privateV4,
 	}
 	for k, val := range cfg.Machine().NodeLabels() {
 		if strings.Contains(k, "$patch") || strings.Contains(val, "$patch") {
@@ -167,24 +284,17 @@ func desired(v nodeView, cfg config.Provider) desiredNode {
 	d.labels[corev1.LabelArchStable] = d.arch
 	controlPlane := cfg.Machine().Type().IsControlPlane()
 	if controlPlane {
-		d.labels["node-role.kubernetes.io/control-plane"] = ""
+		d.labels[labelControlPlane] = ""
 	}
 	for _, key := range slices.Sorted(maps.Keys(cfg.Machine().NodeTaints())) {
 		d.taints = append(d.taints, parseTaint(key, cfg.Machine().NodeTaints()[key]))
 	}
 	if controlPlane && !cfg.Cluster().ScheduleOnControlPlanes() {
-		cp := corev1.Taint{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule}
-		if !slices.ContainsFunc(d.taints, func(t corev1.Taint) bool { return t.Key == cp.Key && t.Effect == cp.Effect }) {
+		cp := corev1.Taint{Key: labelControlPlane, Effect: corev1.TaintEffectNoSchedule}
+		if !slices.ContainsFunc(d.taints, sameTaint(cp)) {
 			d.taints = append(d.taints, cp)
 		}
 	}
-	for _, ip := range v.privateV4 {
-		d.addresses = append(d.addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip})
-	}
-	if v.publicV4 != "" {
-		d.addresses = append(d.addresses, corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: v.publicV4})
-	}
-	d.addresses = append(d.addresses, corev1.NodeAddress{Type: corev1.NodeHostName, Address: v.name})
 	return d
 }
 
@@ -203,6 +313,11 @@ func parseTaint(key, spec string) corev1.Taint {
 	return t
 }
 
+// sameTaint matches taints by key and effect, their identity on a Node.
+func sameTaint(t corev1.Taint) func(corev1.Taint) bool {
+	return func(o corev1.Taint) bool { return o.Key == t.Key && o.Effect == t.Effect }
+}
+
 // kubeletVersion is the tag of the configured kubelet image.
 func kubeletVersion(cfg config.Provider) string {
 	img := cfg.Machine().Kubelet().Image()
@@ -212,68 +327,115 @@ func kubeletVersion(cfg config.Provider) string {
 	return "v0.0.0"
 }
 
-// post registers or updates the node and posts Ready=True, unless the last
-// post is identical and recent.
-func (k *kubelet) post(ctx context.Context, d desiredNode, rec *nodeRecord) error {
-	fp := d.fingerprint()
-	if rec != nil && rec.ready && rec.fingerprint == fp && time.Since(rec.posted) < heartbeat {
-		return nil
+// register creates the Node as a starting kubelet with an external cloud
+// provider does: the configuration's labels and taints plus the
+// uninitialized taint, no providerID (the cloud controller manager sets it).
+// A Node that already exists (a restarted kubelet) keeps its taints and
+// spec; only the configuration's labels and taints are merged into it.
+func (k *kubelet) register(ctx context.Context, d desiredNode) (*corev1.Node, error) {
+	n := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: d.name, Labels: map[string]string{}},
 	}
-	nodes := k.cs.CoreV1().Nodes()
-	opts := metav1.ApplyOptions{FieldManager: kubeletFieldManager, Force: true}
-	if rec == nil || !rec.ready || rec.fingerprint != fp {
-		spec := corev1ac.NodeSpec().WithProviderID(d.providerID)
-		for _, t := range d.taints {
-			spec.WithTaints(corev1ac.Taint().WithKey(t.Key).WithValue(t.Value).WithEffect(t.Effect))
-		}
-		if _, err := nodes.Apply(ctx, corev1ac.Node(d.name).WithLabels(d.labels).WithSpec(spec), opts); err != nil {
-			return fmt.Errorf("register node: %w", err)
-		}
+	meta := k.owned[d.name]
+	mergeNode(n, d, meta)
+	n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: taintUninitialized, Value: "true", Effect: corev1.TaintEffectNoSchedule})
+	created, err := k.cs.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{FieldManager: kubeletFieldManager})
+	if apierrors.IsAlreadyExists(err) {
+		return k.mergeConfig(ctx, d)
 	}
-	now := metav1.NewTime(k.w.clock.Now().Truncate(time.Second)) // the world's (simulated) time
-	since := now
-	if rec != nil && rec.ready {
-		since = rec.since
+	if err != nil {
+		return nil, fmt.Errorf("register node: %w", err)
 	}
-	st := corev1ac.NodeStatus().
-		WithConditions(corev1ac.NodeCondition().
-			WithType(corev1.NodeReady).WithStatus(corev1.ConditionTrue).
-			WithReason("KubeletReady").WithMessage("kubelet is posting ready status").
-			WithLastHeartbeatTime(now).WithLastTransitionTime(since)).
-		WithCapacity(resources()).WithAllocatable(resources()).
-		WithNodeInfo(corev1ac.NodeSystemInfo().
-			WithKubeletVersion(d.version).WithKubeProxyVersion("").
-			WithOperatingSystem("linux").WithArchitecture(d.arch).
-			WithOSImage("Talos (" + talossim.DefaultVersion + ")").
-			WithContainerRuntimeVersion("containerd://2.1.5").
-			WithKernelVersion("6.12.0-talos").
-			WithMachineID("").WithSystemUUID("").WithBootID(""))
-	for _, a := range d.addresses {
-		st.WithAddresses(corev1ac.NodeAddress().WithType(a.Type).WithAddress(a.Address))
-	}
-	if _, err := nodes.ApplyStatus(ctx, corev1ac.Node(d.name).WithStatus(st), opts); err != nil {
-		return fmt.Errorf("post node status: %w", err)
-	}
-	if rec == nil || !rec.ready {
-		k.w.logf("simworld: %s: node %s Ready", k.c.name, d.name)
-	}
-	k.applied[d.name] = &nodeRecord{fingerprint: fp, ready: true, since: since, posted: time.Now()}
-	return nil
+	k.owned[d.name] = ownedOf(d)
+	k.w.logf("simworld: %s: node %s registered", k.c.name, d.name)
+	return created, nil
 }
 
-func resources() corev1.ResourceList {
-	return corev1.ResourceList{
-		corev1.ResourceCPU:    resource.MustParse("2"),
-		corev1.ResourceMemory: resource.MustParse("4Gi"),
-		corev1.ResourcePods:   resource.MustParse("110"),
+// mergeConfig brings the configuration's labels and taints onto the Node
+// without touching anybody else's: taints are one atomic list, so it reads,
+// merges and writes back (again on a conflict) instead of applying them.
+func (k *kubelet) mergeConfig(ctx context.Context, d desiredNode) (*corev1.Node, error) {
+	nodes := k.cs.CoreV1().Nodes()
+	var out *corev1.Node
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := nodes.Get(ctx, d.name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if !mergeNode(n, d, k.owned[d.name]) {
+			out = n
+			return nil
+		}
+		out, err = nodes.Update(ctx, n, metav1.UpdateOptions{FieldManager: kubeletFieldManager})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("merge node configuration: %w", err)
 	}
+	k.owned[d.name] = ownedOf(d)
+	return out, nil
+}
+
+func ownedOf(d desiredNode) ownedMeta {
+	return ownedMeta{labels: slices.Sorted(maps.Keys(d.labels)), taints: slices.Clone(d.taints)}
+}
+
+// mergeNode puts d's labels, taints and the attach-detach annotation on n,
+// removes what the configuration set before (prev) and no longer asks for,
+// and keeps everything else. It reports whether n changed.
+func mergeNode(n *corev1.Node, d desiredNode, prev ownedMeta) bool {
+	changed := false
+	if n.Labels == nil {
+		n.Labels = map[string]string{}
+	}
+	for _, key := range prev.labels {
+		if _, ok := d.labels[key]; !ok {
+			if _, had := n.Labels[key]; had {
+				delete(n.Labels, key)
+				changed = true
+			}
+		}
+	}
+	for key, val := range d.labels {
+		if old, ok := n.Labels[key]; !ok || old != val {
+			n.Labels[key] = val
+			changed = true
+		}
+	}
+	if n.Annotations[annotationAttachDetach] != "true" {
+		if n.Annotations == nil {
+			n.Annotations = map[string]string{}
+		}
+		n.Annotations[annotationAttachDetach] = "true"
+		changed = true
+	}
+	for _, t := range prev.taints {
+		if !slices.ContainsFunc(d.taints, sameTaint(t)) {
+			if i := slices.IndexFunc(n.Spec.Taints, sameTaint(t)); i >= 0 {
+				n.Spec.Taints = slices.Delete(n.Spec.Taints, i, i+1)
+				changed = true
+			}
+		}
+	}
+	for _, t := range d.taints {
+		i := slices.IndexFunc(n.Spec.Taints, sameTaint(t))
+		switch {
+		case i < 0:
+			n.Spec.Taints = append(n.Spec.Taints, t)
+			changed = true
+		case n.Spec.Taints[i].Value != t.Value:
+			n.Spec.Taints[i].Value = t.Value
+			changed = true
+		}
+	}
+	return changed
 }
 
 // markUnknown does what the node lifecycle controller does when a kubelet
 // stops posting: Ready becomes Unknown. A deleted Node stays deleted.
-func (k *kubelet) markUnknown(ctx context.Context, name string, rec *nodeRecord) {
+func (k *kubelet) markUnknown(ctx context.Context, name string) {
 	nodes := k.cs.CoreV1().Nodes()
-	now := metav1.NewTime(k.w.clock.Now().Truncate(time.Second)) // the world's (simulated) time
+	now := k.worldNow()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		n, err := nodes.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -301,62 +463,9 @@ func (k *kubelet) markUnknown(ctx context.Context, name string, rec *nodeRecord)
 		return
 	}
 	k.w.logf("simworld: %s: node %s NotReady (Unknown)", k.c.name, name)
-	rec.ready = false
 }
 
-// tendPods does for the pods bound to ready nodes what their kubelets would:
-// a pod bound to a node starts running (and is Ready: the containers of the
-// local world have nothing to wait for), and a pod being deleted is removed
-// once its containers stopped, so that drains complete.
-func (k *kubelet) tendPods(ctx context.Context, ready map[string]bool) {
-	pods, err := k.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		if ctx.Err() == nil {
-			k.w.logf("simworld: %s: list pods: %v", k.c.name, err)
-		}
-		return
-	}
-	for i := range pods.Items {
-		p := &pods.Items[i]
-		if p.DeletionTimestamp == nil && ready[p.Spec.NodeName] && p.Status.Phase == corev1.PodPending {
-			k.startPod(ctx, p)
-		}
-	}
-	for _, p := range pods.Items {
-		if p.DeletionTimestamp == nil || !ready[p.Spec.NodeName] {
-			continue
-		}
-		uid := p.UID
-		err := k.cs.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{
-			GracePeriodSeconds: new(int64),
-			Preconditions:      &metav1.Preconditions{UID: &uid},
-		})
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) && ctx.Err() == nil {
-			k.w.logf("simworld: %s: finish deletion of pod %s/%s: %v", k.c.name, p.Namespace, p.Name, err)
-		}
-	}
-}
-
-// startPod reports a pending pod as running and ready.
-func (k *kubelet) startPod(ctx context.Context, p *corev1.Pod) {
-	now := metav1.NewTime(k.w.clock.Now().Truncate(time.Second))
-	p.Status.Phase = corev1.PodRunning
-	p.Status.StartTime = &now
-	p.Status.Conditions = []corev1.PodCondition{
-		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-	}
-	p.Status.ContainerStatuses = nil
-	for _, c := range p.Spec.Containers {
-		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
-			Name: c.Name, Image: c.Image, Ready: true, Started: new(true),
-			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
-		})
-	}
-	if _, err := k.cs.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{FieldManager: kubeletFieldManager}); err != nil &&
-		!apierrors.IsNotFound(err) && !apierrors.IsConflict(err) && ctx.Err() == nil {
-		k.w.logf("simworld: %s: start pod %s/%s: %v", k.c.name, p.Namespace, p.Name, err)
-	}
+// worldNow is the world's (simulated) time as the API stores it.
+func (k *kubelet) worldNow() metav1.Time {
+	return metav1.NewTime(k.w.clock.Now().Truncate(time.Second))
 }

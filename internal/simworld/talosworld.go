@@ -50,6 +50,15 @@ type TalosWorldOptions struct {
 	// KubeletInterval is the real-time interval of the fake kubelets'
 	// sync (50ms when zero).
 	KubeletInterval time.Duration
+	// PodStartDelay is the simulated time a pod's containers take to start
+	// once its node can run it (2s when zero).
+	PodStartDelay time.Duration
+	// JobRunTime is the simulated time a Job's pod runs before it succeeds
+	// (5s when zero).
+	JobRunTime time.Duration
+	// PodStopDelay caps the simulated time a deleted pod takes to stop; a
+	// shorter grace period wins (1s when zero).
+	PodStopDelay time.Duration
 }
 
 // ImageSet returns a TalosImages function that accepts exactly ids.
@@ -142,6 +151,8 @@ type worldCluster struct {
 	// owned by the reconcile goroutine
 	forwarders map[string]*forwarder
 	fwdErrs    map[string]string
+
+	kubeletSyncs atomic.Int64 // rounds of the cluster's kubelets, for tests to wait on
 }
 
 // StartTalosWorld starts following sim's servers. Close it when done.
