@@ -65,13 +65,26 @@ type Applier struct {
 	ssa    *ssa.ResourceManager
 }
 
+// The client's rate limit unless the caller's configuration sets one.
+const (
+	clientQPS   = 100
+	clientBurst = 200
+)
+
 // New returns an Applier talking to the API server cfg points at.
 func New(cfg *rest.Config, opts Options) (*Applier, error) {
 	opts = opts.withDefaults()
 	// controller-runtime's default RESTMapper is lazy and re-reads discovery
 	// when it meets an unknown kind, which is what lets a custom resource be
 	// applied right after the CRD this same Apply created.
-	c, err := client.New(rest.CopyConfig(cfg), client.Options{})
+	rc := rest.CopyConfig(cfg)
+	if rc.QPS == 0 && rc.RateLimiter == nil {
+		// client-go's default of 5 requests a second would make an addon of
+		// a few hundred objects (Cilium), each dry-run then applied, take
+		// minutes; the API server's own priority and fairness protects it.
+		rc.QPS, rc.Burst = clientQPS, clientBurst
+	}
+	c, err := client.New(rc, client.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("kubeapply: client for %s: %w", cfg.Host, err)
 	}

@@ -25,6 +25,9 @@ import (
 // give nodes a pod CIDR and watch their health, and the protection of claims
 // and volumes in use (they hold deletions of PersistentVolumeClaims and
 // PersistentVolumes until no pod uses them, as in every real cluster).
+// With the persistent-volume binder and the attach-detach controller, claims
+// bind to the volumes a CSI driver provisions and VolumeAttachments appear for
+// the pods that use them (the world's CSI stand-in acts on both).
 // Controllers that need a kubelet, a volume plugin, a cloud
 // (--cloud-provider=external leaves nodes, routes and load balancers to the
 // cloud-controller-manager) or certificate signing are left out.
@@ -33,7 +36,7 @@ func DefaultControllers() []string {
 		"deployment", "replicaset", "daemonset", "statefulset", "job", "cronjob", "ttl-after-finished",
 		"disruption", "garbagecollector", "podgc", "namespace", "serviceaccount", "serviceaccount-token",
 		"root-ca-cert-publisher", "clusterrole-aggregation", "endpointslice", "nodeipam", "nodelifecycle",
-		"pvc-protection", "pv-protection",
+		"pvc-protection", "pv-protection", "persistentvolume-binder", "attachdetach",
 	}
 }
 

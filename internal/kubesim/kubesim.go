@@ -102,6 +102,8 @@ type APIServer struct {
 	dir   string // temporary directory: PKI, etcd data, default logs
 	logs  []string
 	procs []*process
+	// egress refuses the API server's connections into the cluster network.
+	egress *clusterEgress
 
 	adminCert, adminKey []byte
 
@@ -287,6 +289,16 @@ func start(ctx context.Context, opts Options, bins []string) (_ *APIServer, err 
 		"--disable-admission-plugins=" + strings.Join(disabledAdmission, ","),
 		"--profiling=false",
 	}
+	egress, err := startClusterEgress(pki)
+	if err != nil {
+		return nil, err
+	}
+	s.egress = egress
+	egressCfg, err := writeEgressConfig(pki, egress.socket())
+	if err != nil {
+		return nil, err
+	}
+	apiArgs = append(apiArgs, "--egress-selector-config-file="+egressCfg)
 	apiArgs = append(apiArgs, opts.ExtraArgs...)
 
 	etcd, err := startProcess(bins[0], etcdArgs, s.logs[0], envWithout("ETCD_"))
@@ -736,6 +748,11 @@ current-context: kubesim
 `, server, b64(caPEM), user, b64(certPEM), b64(keyPEM), user))
 }
 
+// RefusedClusterTargets lists the pod, service and node addresses (host:port)
+// the API server tried to reach through the cluster network, and how often:
+// the local world refuses them all (see egress.go).
+func (s *APIServer) RefusedClusterTargets() map[string]int { return s.egress.refused() }
+
 // Stop kills the controller manager and scheduler (if started),
 // kube-apiserver and etcd, waits for them to exit and removes the
 // temporary directory (and with it the logs, unless Options.LogDir was set).
@@ -744,6 +761,9 @@ func (s *APIServer) Stop() error {
 	s.stopOnce.Do(func() {
 		close(s.ctxStop)
 		s.kill()
+		if s.egress != nil {
+			s.egress.close()
+		}
 		for _, p := range s.procs {
 			if !p.exited() {
 				s.stopErr = fmt.Errorf("kubesim: %s (pid %d) did not exit", p.name, p.cmd.Process.Pid)

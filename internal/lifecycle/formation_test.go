@@ -65,6 +65,7 @@ func TestApplyFormsACluster(t *testing.T) {
 	d.StateDir = stateDir
 	d.Token = w.env.Sim.Token() // the CCM reads it from the hcloud Secret and calls the simulator with it
 	d.ChartMirror, d.ChartCacheDir = world.ChartMirror(), t.TempDir()
+	d.AddonTimeout = time.Minute
 	d.ImageFactory = imagetest.NewFactory(t)
 	d.RescueSSHPort = sshPort
 	// Every wait of apply (the image build's, Talos's and Kubernetes's) runs on

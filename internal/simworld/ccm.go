@@ -110,7 +110,7 @@ func (r *ccmRunner) sync(ctx context.Context) {
 	r.start(ctx, s)
 }
 
-// findPod returns a running, ready pod of the CCM chart, or nil.
+// findPod returns a pod of the CCM chart whose containers run, or nil.
 func (r *ccmRunner) findPod(ctx context.Context) (*corev1.Pod, error) {
 	pods, err := r.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: ccmPodLabelKey + "=" + ccmPodLabelValue})
 	if err != nil {
@@ -118,20 +118,14 @@ func (r *ccmRunner) findPod(ctx context.Context) (*corev1.Pod, error) {
 	}
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && podReady(p) {
+		// Its containers, not the pod's Ready condition: the node lifecycle
+		// controller marks the pods of a NotReady node not Ready, and the
+		// CCM runs on nodes that wait for it.
+		if p.DeletionTimestamp == nil && containersReady(p) {
 			return p, nil
 		}
 	}
 	return nil, nil
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // worldEnv are the variables the world sets itself (kubesim's ccmEnv) and

@@ -579,15 +579,15 @@ func (w *TalosWorld) startAPIServer(c *worldCluster, n *talossim.Node) {
 		}
 		c.api, c.apiState = api, apiUp
 		close(c.apiDone)
-		w.wg.Add(2)
-		go func() {
-			defer w.wg.Done()
-			w.runKubelet(c, api)
-		}()
-		go func() {
-			defer w.wg.Done()
-			w.runCCM(c, api)
-		}()
+		// The cluster's kubelets, and what runs in place of the CCM and CSI
+		// containers while their pods run.
+		for _, run := range []func(*worldCluster, *kubesim.APIServer){w.runKubelet, w.runCCM, w.runCSI} {
+			w.wg.Add(1)
+			go func() {
+				defer w.wg.Done()
+				run(c, api)
+			}()
+		}
 		w.wake()
 	}()
 }

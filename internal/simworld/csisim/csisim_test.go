@@ -50,7 +50,7 @@ func newWorld(t *testing.T) *world {
 		t.Skip("-short: starts a control plane")
 	}
 	w := &world{t: t, env: simtest.New(t, hcloudsim.Options{}), logs: make(chan string, 1000)}
-	controllers := append(kubesim.DefaultControllers(), "persistentvolume-binder", "attachdetach")
+	controllers := kubesim.DefaultControllers()
 	api, err := kubesim.Start(t.Context(), kubesim.Options{
 		ControllerManager: true, Scheduler: true,
 		ControllerManagerArgs: []string{"--controllers=" + strings.Join(controllers, ",")},
