@@ -77,7 +77,6 @@ func prepareFormation(ctx context.Context, s *applyState) error {
 	return nil
 }
 
-
 // saveCredentials writes the talosconfig and kubeconfig to the state directory
 // and to the extra paths the cluster file names.
 func saveCredentials(_ context.Context, s *applyState) error {
