@@ -13,6 +13,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/charts"
+	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 	"io"
 	"os"
 	"os/exec"
@@ -104,10 +106,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	d := &demo{cli: *cli, dir: *dir, out: out, sim: sim, env: append(os.Environ(),
 		"HCLOUD_ENDPOINT="+sim.Endpoint(), "HCLOUD_TOKEN="+sim.Token(), "HCLOUD_K8S_SIM_CLOCK=1", "HCLOUD_POLL_INTERVAL="+poll.String(),
 		"HCLOUD_K8S_IMAGE_FACTORY="+factory.URL(), fmt.Sprintf("HCLOUD_K8S_RESCUE_SSH_PORT=%d", sshPort),
-		"XDG_STATE_HOME="+stateDir)}
+		"XDG_STATE_HOME="+stateDir,
+		// The addons' charts come from the world's chart repository on
+		// loopback, cached in the demo's directory.
+		charts.MirrorEnv+"="+world.ChartMirror(), "XDG_CACHE_HOME="+filepath.Join(*dir, "cache"))}
 	realStart := time.Now()
 	fmt.Fprintf(out, "Local world: Hetzner Cloud simulator on %s (simulated time runs %.0fx faster),\n", sim.Endpoint(), *speed)
-	fmt.Fprintf(out, "fake Talos nodes on the simulated servers' IPs, a real kube-apiserver and etcd per cluster.\n")
+	fmt.Fprintf(out, "fake Talos nodes and strict kubelets on the simulated servers' IPs, a real kube-apiserver, etcd,\n")
+	fmt.Fprintf(out, "controller manager and scheduler per cluster, the real hcloud cloud controller manager while its pod runs.\n")
 
 	file := filepath.Join(*dir, "cluster.yaml")
 	if err := d.cli_(ctx, "init", "-f", file, "--name", "demo", "--location", "fsn1"); err != nil {
@@ -131,6 +137,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := d.nodes(ctx, kubeconfig); err != nil {
 		return err
 	}
+	if err := d.cli_(ctx, "status", "-f", file); err != nil {
+		return err
+	}
 	d.say("Scaling the workers from 2 to 3")
 	if err := edit(file, "    count: 2\n", "    count: 3\n"); err != nil {
 		return err
@@ -146,6 +155,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if err := d.pods(ctx, kubeconfig); err != nil {
+		return err
+	}
+	d.say("A Service of type LoadBalancer: the hcloud cloud controller manager creates a Hetzner load balancer for it")
+	if err := d.loadBalancer(ctx, kubeconfig); err != nil {
 		return err
 	}
 	d.say("Scaling the workers back from 3 to 2: demo-worker-3 is drained, its pods move")
@@ -164,7 +177,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	st := sim.Stats()
-	fmt.Fprintf(out, "\nDone: a Talos Kubernetes cluster was built (image, infrastructure, bootstrap), scaled up, drained down and destroyed.\n")
+	fmt.Fprintf(out, "\nDone: a Talos Kubernetes cluster was built (image, infrastructure, bootstrap, addons), scaled up, given a load balancer, drained down and destroyed.\n")
 	fmt.Fprintf(out, "  simulated time: %s   real time: %s   Hetzner API requests: %d\n",
 		(sim.Elapsed() - simStart).Round(time.Second), time.Since(realStart).Round(100*time.Millisecond), st.Total)
 	return nil
@@ -322,4 +335,53 @@ func (d *demo) pods(ctx context.Context, kubeconfig string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, status, p.Spec.NodeName)
 	}
 	return tw.Flush()
+}
+
+// loadBalancer exposes the workload with a Service of type LoadBalancer and
+// waits until the cloud controller manager gave it an address: the
+// simulator's load balancer, which the CCM created, with the workers as
+// targets.
+func (d *demo) loadBalancer(ctx context.Context, kubeconfig string) error {
+	fmt.Fprintf(d.out, "\n$ kubectl --kubeconfig kubeconfig expose deployment web --type LoadBalancer --port 80\n")
+	cs, err := client(kubeconfig)
+	if err != nil {
+		return err
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "web"},
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt(80)}}},
+	}
+	if _, err := cs.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create Service web: %w", err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		got, err := cs.CoreV1().Services("default").Get(ctx, "web", metav1.GetOptions{})
+		if err == nil && len(got.Status.LoadBalancer.Ingress) > 0 {
+			var ips []string
+			for _, in := range got.Status.LoadBalancer.Ingress {
+				ips = append(ips, in.IP)
+			}
+			fmt.Fprintf(d.out, "\n$ kubectl --kubeconfig kubeconfig get service web\nNAME   TYPE           EXTERNAL-IP   PORT(S)\nweb    LoadBalancer   %s   80\n", strings.Join(ips, ","))
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("Service web: no load balancer address after 2 minutes (%v)", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	api := hcloud.NewClient(hcloud.WithEndpoint(d.sim.Endpoint()), hcloud.WithToken(d.sim.Token()))
+	lbs, err := api.LoadBalancer.AllWithOpts(ctx, hcloud.LoadBalancerListOpts{ListOpts: hcloud.ListOpts{LabelSelector: "hcloud-ccm/service-uid"}})
+	if err != nil {
+		return fmt.Errorf("list the CCM's load balancers: %w", err)
+	}
+	for _, lb := range lbs {
+		fmt.Fprintf(d.out, "  Hetzner load balancer %s (created by the CCM): %d targets, public IP %s\n", lb.Name, len(lb.Targets), lb.PublicNet.IPv4.IP)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/charts"
 	"io"
 	"os"
 	"os/signal"
@@ -153,5 +154,6 @@ func startWorld(ctx context.Context, sim *hcloudsim.Server, stdout, stderr io.Wr
 	}
 	fmt.Fprintf(stdout, "HCLOUD_K8S_IMAGE_FACTORY=%s\n", factory.URL())
 	fmt.Fprintf(stdout, "HCLOUD_K8S_RESCUE_SSH_PORT=%d\n", port)
+	fmt.Fprintf(stdout, "%s=%s\n", charts.MirrorEnv, w.ChartMirror())
 	return func() { w.Close(); factory.Close() }, nil
 }

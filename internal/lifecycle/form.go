@@ -22,16 +22,20 @@ const (
 )
 
 // clusterSteps turn the servers into a Kubernetes cluster and mark it
-// initialized: formation's steps, with the place for the addons between the
-// API coming up and the nodes becoming Ready.
+// initialized: formation's steps, with the addons between the API coming up
+// and the nodes becoming Ready (the nodes need the CNI and the cloud
+// controller manager) and after it (the rest needs Ready nodes). The
+// credentials are saved as soon as the API answers, so that an apply that
+// stops at the addons or the nodes leaves a kubeconfig to look with.
 func clusterSteps() []procedure.Step[applyState] {
 	steps := []procedure.Step[applyState]{{Name: "prepare formation", Run: prepareFormation}}
 	steps = append(steps, formationSteps(formation.APISteps())...)
-	steps = append(steps, procedure.Step[applyState]{Name: "install addons", Run: installAddons})
+	steps = append(steps,
+		procedure.Step[applyState]{Name: "save credentials", Run: saveCredentials},
+		procedure.Step[applyState]{Name: "install addons", Run: installAddons})
 	steps = append(steps, formationSteps(formation.ReadySteps())...)
 	return append(steps,
 		procedure.Step[applyState]{Name: "install remaining addons", Run: installRemainingAddons},
-		procedure.Step[applyState]{Name: "save credentials", Run: saveCredentials},
 		procedure.Step[applyState]{Name: "state marker", Run: markInitialized},
 	)
 }

@@ -27,7 +27,7 @@ func TestProceduresAreTheseSteps(t *testing.T) {
 			"lock", "observe", "image", "drain removed workers", "infrastructure", "delete removed nodes",
 			"prepare formation", "generate configurations", "configure nodes", "update running nodes",
 			"bootstrap", "wait for etcd", "get kubeconfig", "wait for API",
-			"install addons", "wait for nodes", "install remaining addons", "save credentials", "state marker", "report",
+			"save credentials", "install addons", "wait for nodes", "install remaining addons", "state marker", "report",
 		}},
 		{"apply --infrastructure-only", stepNames(applySteps(Deps{InfrastructureOnly: true})), []string{
 			"lock", "observe", "image", "drain removed workers", "infrastructure", "delete removed nodes", "report",
