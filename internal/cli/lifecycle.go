@@ -112,8 +112,8 @@ apply is idempotent and safe to interrupt: run it again and it continues, with
 no duplicates and no second bootstrap. A failed apply never deletes anything to
 "roll back". A worker the cluster file no longer has (a lower count, a pool
 removed) is cordoned and drained first, as kubectl drain does (evictions that
-respect PodDisruptionBudgets; DaemonSet and mirror pods stay; pods with emptyDir
-data are refused), then its server and its Node are deleted. A drain that does
+respect PodDisruptionBudgets; DaemonSet and mirror pods stay; emptyDir data is
+lost with the server, so such pods are evicted too), then its server and its Node are deleted. A drain that does
 not finish within --drain-timeout stops apply with the pods and budgets that
 block it, uncordons the node and deletes nothing; --force-drain deletes the
 pods regardless. Control planes of a bootstrapped cluster are not removed (that

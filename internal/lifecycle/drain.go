@@ -26,8 +26,11 @@ const DefaultDrainTimeout = 10 * time.Minute
 // drainRemovedWorkers cordons and drains, one at a time, every worker the plan
 // removes from a bootstrapped cluster (infra.Plan.NodesToDrain), before the
 // infrastructure step deletes its server. Drain is kubectl's: evictions that
-// respect PodDisruptionBudgets, DaemonSet and mirror pods left, pods with
-// emptyDir data refused. A node that cannot be drained in time is uncordoned
+// respect PodDisruptionBudgets, DaemonSet and mirror pods left. Pods with
+// emptyDir volumes are evicted too (kubectl's --delete-emptydir-data, as the
+// cluster autoscaler and Cluster API drain): the server and its disk are
+// deleted next, so refusing would save nothing, and the addons' own pods
+// (metrics-server's scratch directory) would block every scale-down. A node that cannot be drained in time is uncordoned
 // again and apply stops with what blocks it, having deleted nothing.
 func drainRemovedWorkers(ctx context.Context, s *applyState) error {
 	nodes := s.res.Plan.NodesToDrain()
@@ -92,13 +95,13 @@ func drainNode(ctx context.Context, cs kubernetes.Interface, name string, d Deps
 		timeout = DefaultDrainTimeout
 	}
 	h := &drain.Helper{
-		Ctx: ctx, Client: cs, GracePeriodSeconds: -1, IgnoreAllDaemonSets: true, Timeout: timeout,
+		Ctx: ctx, Client: cs, GracePeriodSeconds: -1, IgnoreAllDaemonSets: true, DeleteEmptyDirData: true, Timeout: timeout,
 		Out: io.Discard, ErrOut: io.Discard,
 	}
 	if d.ForceDrain {
 		// The operator accepts the risk: pods are deleted, not evicted (no
-		// PodDisruptionBudget holds them), unmanaged and emptyDir pods too.
-		h.DisableEviction, h.Force, h.DeleteEmptyDirData = true, true, true
+		// PodDisruptionBudget holds them), unmanaged pods too.
+		h.DisableEviction, h.Force = true, true
 	}
 	fmt.Fprintf(w, "Draining %s (timeout %s)...\n", name, timeout)
 	if err := drain.RunCordonOrUncordon(h, node, true); err != nil {
