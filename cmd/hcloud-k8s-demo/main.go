@@ -13,13 +13,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/go-logr/logr"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/charts"
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 	"io"
+	"k8s.io/klog/v2"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -41,6 +46,11 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// The Kubernetes client libraries log to stderr on their own (klog's
+	// retries, controller-runtime's warning that no logger was set); what
+	// matters reaches the user as an error or a progress line instead.
+	klog.SetLogger(logr.Discard())
+	ctrllog.SetLogger(logr.Discard())
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
 	if err != nil {
@@ -178,8 +188,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	st := sim.Stats()
 	fmt.Fprintf(out, "\nDone: a Talos Kubernetes cluster was built (image, infrastructure, bootstrap, addons), scaled up, given a load balancer, drained down and destroyed.\n")
-	fmt.Fprintf(out, "  simulated time: %s   real time: %s   Hetzner API requests: %d\n",
-		(sim.Elapsed() - simStart).Round(time.Second), time.Since(realStart).Round(100*time.Millisecond), st.Total)
+	fmt.Fprintf(out, "  simulated time: %s   real time: %s   Hetzner API requests by hcloud-k8s: %d\n",
+		(sim.Elapsed() - simStart).Round(time.Second), time.Since(realStart).Round(100*time.Millisecond), st.Clients["hcloud-k8s"])
+	fmt.Fprintf(out, "  (and by what runs in the cluster: %s)\n", otherClients(st.Clients))
 	return nil
 }
 
@@ -384,4 +395,19 @@ func (d *demo) loadBalancer(ctx context.Context, kubeconfig string) error {
 		fmt.Fprintf(d.out, "  Hetzner load balancer %s (created by the CCM): %d targets, public IP %s\n", lb.Name, len(lb.Targets), lb.PublicNet.IPv4.IP)
 	}
 	return nil
+}
+
+// otherClients lists the requests of the cluster's own Hetzner clients (the
+// CCM, the CSI stand-in), which a real cluster makes too.
+func otherClients(clients map[string]int64) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(clients)) {
+		if name != "hcloud-k8s" {
+			parts = append(parts, fmt.Sprintf("%s %d", name, clients[name]))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -4,8 +4,11 @@ package main
 
 import (
 	"context"
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
 	"os"
 	"os/signal"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"syscall"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/cli"
@@ -23,6 +26,11 @@ func main() {
 		signal.Stop(sigs)
 		cancel(cli.Interrupted{Signal: s})
 	}()
+	// The Kubernetes client libraries log to stderr on their own (klog's
+	// retries, controller-runtime's warning that no logger was set); what
+	// matters reaches the user as an error or a progress line instead.
+	klog.SetLogger(logr.Discard())
+	ctrllog.SetLogger(logr.Discard())
 	code := cli.Execute(ctx, cli.OSEnv(), os.Args[1:])
 	cancel(nil)
 	os.Exit(code)

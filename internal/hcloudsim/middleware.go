@@ -77,6 +77,7 @@ func (s *Server) preflight(r *http.Request, key string) preflightResult {
 	defer s.mu.Unlock()
 	s.stats[key]++
 	s.total++
+	s.clients[clientOf(r.UserAgent())]++
 	s.corr++
 	now := s.clock.Now()
 	res := preflightResult{now: now, correlation: fmt.Sprintf("%016x", s.corr)}
@@ -153,4 +154,17 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
+}
+
+// clientOf names the program behind a User-Agent by its first product
+// ("hcloud-k8s/dev hcloud-go/2.52.0" is hcloud-k8s), so that the requests of
+// hcloud-k8s can be told from those of the cloud controller manager and the
+// world's stand-ins.
+func clientOf(ua string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(ua), " ")
+	name, _, _ := strings.Cut(first, "/")
+	if name == "" {
+		return "unknown"
+	}
+	return name
 }

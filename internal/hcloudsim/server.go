@@ -36,7 +36,9 @@ type Server struct {
 	st    *state
 	stats map[string]int64
 	total int64
-	corr  uint64
+	// clients counts the requests by program (clientOf).
+	clients map[string]int64
+	corr    uint64
 
 	faults Faults
 	bucket tokenBucket
@@ -83,6 +85,7 @@ func New(opts Options) *Server {
 	s.faults = cloneFaults(opts.Faults)
 	s.bucket = newTokenBucket(opts.RateLimit, s.clock.Now())
 	s.stats = map[string]int64{}
+	s.clients = map[string]int64{}
 	s.probePoke = make(chan struct{}, 1)
 	s.st = newState(opts.publicV4Start())
 	s.api = http.NewServeMux()

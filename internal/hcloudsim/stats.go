@@ -11,6 +11,9 @@ type Stats struct {
 	Requests map[string]int64 `json:"requests"`
 	// Total is the sum of Requests.
 	Total int64 `json:"total"`
+	// Clients counts the same requests by program: the first product of
+	// the User-Agent (hcloud-k8s, hcloud-cloud-controller-manager, ...).
+	Clients map[string]int64 `json:"clients"`
 	// SimulatedNow is the simulated time of the snapshot.
 	SimulatedNow time.Time `json:"simulated_now"`
 	// ElapsedSeconds is simulated time since the simulator started.
@@ -24,6 +27,7 @@ func (s *Server) Stats() Stats {
 	return Stats{
 		Requests:       maps.Clone(s.stats),
 		Total:          s.total,
+		Clients:        maps.Clone(s.clients),
 		SimulatedNow:   s.clock.Now(),
 		ElapsedSeconds: s.Elapsed().Seconds(),
 	}
@@ -35,4 +39,5 @@ func (s *Server) ResetStats() {
 	defer s.mu.Unlock()
 	s.stats = map[string]int64{}
 	s.total = 0
+	s.clients = map[string]int64{}
 }

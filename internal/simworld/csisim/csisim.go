@@ -31,6 +31,7 @@ import (
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -117,6 +118,8 @@ func run(ctx context.Context, o Options, passed func()) error {
 		o:        o,
 		recorder: events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: driverName + "_csisim"}),
 		identity: strconv.FormatInt(o.Clock.Now().UnixMilli(), 10) + "-0-" + driverName,
+
+		registered: map[types.UID]bool{},
 	}
 	tick := o.Clock.NewTicker(o.Interval)
 	defer tick.Stop()
@@ -145,6 +148,8 @@ type driver struct {
 	// waiting remembers that the last pass found no controller, so that the
 	// log says so once, not every pass.
 	waiting bool
+	// registered are the node pods whose registration is done.
+	registered map[types.UID]bool
 }
 
 // pass does one round of every reconciler.

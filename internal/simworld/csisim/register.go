@@ -24,15 +24,21 @@ import (
 // lists the driver in the node's CSINode. The provisioner reads both to place
 // volumes and the attacher reads the node ID. A node whose plugin stopped
 // keeps its registration: csisim does not model the kubelet's unregistering.
+// Each node pod registers once.
 func (d *driver) registerNodes(ctx context.Context, pods []corev1.Pod) {
 	for i := range pods {
 		p := &pods[i]
-		if !chartPod(p, componentNode) || p.Spec.NodeName == "" {
+		if !chartPod(p, componentNode) || p.Spec.NodeName == "" || d.registered[p.UID] {
 			continue
 		}
 		if err := d.register(ctx, p.Spec.NodeName, configOf(p)); err != nil {
 			d.logErr(ctx, "csisim: register node plugin on %s: %v", p.Spec.NodeName, err)
+			continue
 		}
+		// The real plugin registers once per start, so a pod does too:
+		// asking Hetzner for its server on every pass would spend the
+		// token's rate limit that hcloud-k8s shares.
+		d.registered[p.UID] = true
 	}
 }
 
