@@ -24,10 +24,6 @@ import (
 // provide the CCM.
 var errNoCCMSource = errors.New("no source for the hcloud cloud-controller-manager")
 
-// machineArchiveDir is where this machine keeps third-party source
-// archives. It is tried after the directory next to the repository because
-// a clone elsewhere (a worktree, a CI checkout in /tmp) has no such sibling.
-const machineArchiveDir = "/work/shared/third_party"
 
 // ccmSrc is a CCM module source tree; cleanup removes it if it was extracted.
 type ccmSrc struct {
@@ -103,31 +99,9 @@ func firstProxy(ctx context.Context) string {
 	return p
 }
 
-// archiveDirs are the directories searched for the archive when
-// $HCLOUD_K8S_CCM_SOURCE is unset: third_party of a "shared" directory next
-// to the repository, then the machine's.
-func archiveDirs(repoRoot string) []string {
-	return []string{filepath.Join(filepath.Dir(repoRoot), "shared", "third_party"), machineArchiveDir}
-}
+func archiveDirs(repoRoot string) []string { return testbin.CCMArchiveDirs(repoRoot) }
 
-// findArchive returns the archive to build from: $HCLOUD_K8S_CCM_SOURCE
-// (which must exist when set), else the first default location holding it,
-// else "".
-func findArchive(repoRoot string) (string, error) {
-	if p := os.Getenv(testbin.EnvCCMSource); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("$%s: %w", testbin.EnvCCMSource, err)
-		}
-		return p, nil
-	}
-	for _, d := range archiveDirs(repoRoot) {
-		p := filepath.Join(d, testbin.CCMArchive)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", nil
-}
+func findArchive(repoRoot string) (string, error) { return testbin.FindCCMArchive(repoRoot) }
 
 // extractArchive verifies the archive's SHA-256 and unpacks it into a
 // temporary directory below root, returning the module root inside it.

@@ -127,6 +127,45 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 		t.Fatalf("plan after apply: %+v", r)
 	}
 
+	// status: every node Ready and initialised by the CCM, three etcd
+	// members, the default addons applied and healthy.
+	r = s.run("", "status", "-f", file, "-o", "json")
+	var st struct {
+		Kind    string `json:"kind"`
+		Healthy bool   `json:"healthy"`
+		Nodes   []struct {
+			Name               string
+			Ready, Initialized bool
+			TalosVersion       string
+			ExternalIP         string
+		}
+		Etcd   []struct{ Name string }
+		Addons []struct {
+			Name             string
+			Enabled, Healthy bool
+			AppliedVersion   string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || r.code != 0 || st.Kind != kindStatus || !st.Healthy {
+		t.Fatalf("status -o json: %v %+v", err, r)
+	}
+	if len(st.Nodes) != 5 || len(st.Etcd) != 3 {
+		t.Errorf("status: %d nodes, %d etcd members; want 5 and 3", len(st.Nodes), len(st.Etcd))
+	}
+	for _, n := range st.Nodes {
+		if !n.Ready || !n.Initialized || n.TalosVersion == "" || !strings.HasPrefix(n.ExternalIP, "127.") {
+			t.Errorf("status node %+v: want Ready, initialised, a Talos version and the CCM's external address", n)
+		}
+	}
+	for _, a := range st.Addons {
+		if a.Name == "cilium" && (!a.Enabled || !a.Healthy || a.AppliedVersion != "1.19.6") {
+			t.Errorf("status addon %+v: want cilium 1.19.6 applied and healthy", a)
+		}
+	}
+	if r := s.run("", "status", "-f", file); r.code != 0 || !strings.Contains(r.stdout, "hcloud-ccm") || !strings.Contains(r.stdout, "Etcd members:") {
+		t.Errorf("status: %+v", r)
+	}
+
 	// The wrong name deletes nothing.
 	r = s.run("prod\n", "destroy", "-f", file)
 	if r.code == 0 || !strings.Contains(r.stderr, "not confirmed") || !strings.Contains(r.stderr, "server demo-worker-1") {

@@ -2,6 +2,7 @@ package testbin
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 )
 
@@ -100,3 +101,33 @@ func CachedPath(name string) (string, error) {
 // the CCM source archive (CCMArchive) when the module proxy does not serve
 // the module.
 const EnvCCMSource = "HCLOUD_K8S_CCM_SOURCE"
+
+// machineArchiveDir is where this machine keeps third-party source
+// archives that the module proxy does not serve.
+const machineArchiveDir = "/work/shared/third_party"
+
+// CCMArchiveDirs are the directories searched for CCMArchive when
+// $HCLOUD_K8S_CCM_SOURCE is unset: third_party of a "shared" directory next
+// to the repository, then the machine's.
+func CCMArchiveDirs(repoRoot string) []string {
+	return []string{filepath.Join(filepath.Dir(repoRoot), "shared", "third_party"), machineArchiveDir}
+}
+
+// FindCCMArchive returns the CCM source archive: $HCLOUD_K8S_CCM_SOURCE
+// (which must exist when set), else the first of CCMArchiveDirs holding it,
+// else "". The caller checks CCMArchiveSHA256.
+func FindCCMArchive(repoRoot string) (string, error) {
+	if p := os.Getenv(EnvCCMSource); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("$%s: %w", EnvCCMSource, err)
+		}
+		return p, nil
+	}
+	for _, d := range CCMArchiveDirs(repoRoot) {
+		p := filepath.Join(d, CCMArchive)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", nil
+}
