@@ -24,7 +24,6 @@ import (
 // provide the CCM.
 var errNoCCMSource = errors.New("no source for the hcloud cloud-controller-manager")
 
-
 // ccmSrc is a CCM module source tree; cleanup removes it if it was extracted.
 type ccmSrc struct {
 	dir, origin string
