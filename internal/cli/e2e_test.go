@@ -68,7 +68,9 @@ func TestPlanApplyDestroyAgainstTheSimulator(t *testing.T) {
 	s := &simCLI{t: t, sim: sim, env: map[string]string{
 		envEndpoint: sim.Endpoint, envToken: sim.Token, envPollInterval: "20ms", "XDG_STATE_HOME": dir,
 		envImageFactory: factory.URL(), envRescueSSHPort: strconv.Itoa(sshPort),
-		charts.MirrorEnv: world.ChartMirror(), "XDG_CACHE_HOME": filepath.Join(dir, "cache"),
+		// The charts come from the world's OCI registry here (the lifecycle
+		// tests use its HTTP chart repository): both ways real charts come.
+		charts.MirrorEnv: world.ChartRegistry(), "XDG_CACHE_HOME": filepath.Join(dir, "cache"),
 	}}
 	if r := s.run("", "init", "-f", file); r.code != 0 {
 		t.Fatal(r)
