@@ -51,6 +51,9 @@ type Result struct {
 	Values map[string]any
 	// Objects are the plain objects, in the module's order.
 	Objects []Object
+	// Manifests are URLs of manifests to download and apply (the CRD
+	// bundles, talos.extraRemoteManifests), after Objects.
+	Manifests []string
 	// ObjectsAfterChart: the module puts the chart's output before Objects
 	// (only the cluster autoscaler, whose config Secret follows the chart).
 	ObjectsAfterChart bool

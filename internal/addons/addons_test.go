@@ -184,7 +184,7 @@ func TestDisabledAddonNotRendered(t *testing.T) {
 	}
 	// The demo's defaults: no Longhorn, cert-manager, ingress-nginx,
 	// autoscaler, user manifests, RBAC or OIDC.
-	want := "hcloud-secret cilium talos-ccm hcloud-ccm talos-backup"
+	want := "prometheus-operator-crds gateway-api-crds hcloud-secret cilium talos-ccm hcloud-ccm talos-backup"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("rendered %q, want %q", got, want)
 	}
@@ -195,10 +195,11 @@ func TestRegistryOrderAndPhases(t *testing.T) {
 		name  string
 		phase Phase
 	}{
+		{"prometheus-operator-crds", PhaseEarly}, {"gateway-api-crds", PhaseEarly},
 		{"hcloud-secret", PhaseEarly}, {"cilium", PhaseEarly}, {"talos-ccm", PhaseEarly}, {"hcloud-ccm", PhaseEarly},
 		{"hcloud-csi", PhaseLate}, {"talos-backup", PhaseLate}, {"longhorn", PhaseLate}, {"metrics-server", PhaseLate},
 		{"cert-manager", PhaseLate}, {"cert-manager-webhook-hetzner", PhaseLate}, {"ingress-nginx", PhaseLate},
-		{"cluster-autoscaler", PhaseLate}, {"user-manifests", PhaseLate}, {"kube-rbac", PhaseLate}, {"kube-oidc-rbac", PhaseLate},
+		{"cluster-autoscaler", PhaseLate}, {"user-manifests", PhaseLate}, {"remote-manifests", PhaseLate}, {"kube-rbac", PhaseLate}, {"kube-oidc-rbac", PhaseLate},
 	}
 	reg := Registry()
 	if len(reg) != len(want) {
@@ -256,5 +257,28 @@ func TestEveryChartAddonMergesUserValues(t *testing.T) {
 				t.Errorf("nodeSelector = %v, want the user's key merged in", ns)
 			}
 		})
+	}
+}
+
+// The CRD bundles and the user's remote manifests are the module's URLs
+// (talos_config_control_plane.tf), now downloaded by hcloud-k8s.
+func TestRemoteManifestURLs(t *testing.T) {
+	c := configtest.Load(t, configtest.Demo(), func(c *config.Cluster) {
+		c.CRDs.GatewayAPI.ReleaseChannel = "experimental"
+		c.Talos.ExtraRemoteManifests = []string{"https://example.com/a.yaml"}
+	})
+	for name, want := range map[string]string{
+		"prometheus-operator-crds": "https://github.com/prometheus-operator/prometheus-operator/releases/download/v0.93.1/stripped-down-crds.yaml",
+		"gateway-api-crds":         "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.4.1/experimental-install.yaml",
+		"remote-manifests":         "https://example.com/a.yaml",
+	} {
+		a, _ := Lookup(name)
+		r, err := a.Render(c, testInputs())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Enabled(c) || len(r.Manifests) != 1 || r.Manifests[0] != want {
+			t.Errorf("%s: enabled %v, manifests %v; want %s", name, a.Enabled(c), r.Manifests, want)
+		}
 	}
 }

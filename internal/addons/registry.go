@@ -5,10 +5,17 @@ import "github.com/hcloud-k8s/hcloud-k8s/internal/config"
 // Registry lists the addons in the module's order (its inline manifests in
 // talos_config_control_plane.tf; docs/terraform-parity.md, "Addons"), which
 // is also an order in which they can be applied: what an addon needs comes
-// before it. The names are the module's inline-manifest names.
+// before it. The CRD bundles and talos.extraRemoteManifests, which the module
+// leaves to Talos, are addons here too. The names are the module's inline-manifest names.
 func Registry() []Addon {
 	always := func(*config.Cluster) bool { return true }
 	return []Addon{
+		// The CRD bundles first: the charts after them may create objects
+		// of their kinds (ServiceMonitors, Gateways).
+		{Name: "prometheus-operator-crds", Phase: PhaseEarly, key: "crds.prometheusOperator", render: renderPrometheusOperatorCRDs,
+			Enabled: func(c *config.Cluster) bool { return c.CRDs.PrometheusOperator.Enabled }},
+		{Name: "gateway-api-crds", Phase: PhaseEarly, key: "crds.gatewayAPI", render: renderGatewayAPICRDs,
+			Enabled: func(c *config.Cluster) bool { return c.CRDs.GatewayAPI.Enabled }},
 		{Name: "hcloud-secret", Phase: PhaseEarly, key: "addons.hcloudCCM", Enabled: always, render: renderHcloudSecret},
 		chartAddon("cilium", PhaseEarly, "addons.cilium", renderCilium,
 			func(c *config.Cluster) *config.Addon { return &c.Addons.Cilium.Addon }),
@@ -34,6 +41,8 @@ func Registry() []Addon {
 			func(c *config.Cluster) *config.Addon { return &c.Addons.ClusterAutoscaler.Addon }),
 		{Name: "user-manifests", Phase: PhaseLate, key: "talos.extraInlineManifests", render: renderInlineManifests,
 			Enabled: func(c *config.Cluster) bool { return len(c.Talos.ExtraInlineManifests) > 0 }},
+		{Name: "remote-manifests", Phase: PhaseLate, key: "talos.extraRemoteManifests", render: renderRemoteManifests,
+			Enabled: func(c *config.Cluster) bool { return len(c.Talos.ExtraRemoteManifests) > 0 }},
 		{Name: "kube-rbac", Phase: PhaseLate, key: "addons.rbac", Enabled: rbacEnabled, render: renderRBAC},
 		{Name: "kube-oidc-rbac", Phase: PhaseLate, key: "addons.oidc.groupMappings", Enabled: oidcRBACEnabled, render: renderOIDCRBAC},
 	}

@@ -26,15 +26,20 @@ var (
 	ErrKubeVersion = errors.New("chart does not support the cluster's Kubernetes version")
 )
 
-// Error is a failure to fetch or render one chart.
+// Error is a failure to fetch or render one chart, or to fetch a manifest.
 type Error struct {
 	Addon string // "" when the caller named none
-	Chart string // Ref.String()
-	Err   error
+	Chart string // Ref.String(); "" for a manifest
+	// URL is the manifest's URL (FetchManifest), "" for a chart.
+	URL string
+	Err error
 }
 
 func (e *Error) Error() string {
 	s := "chart " + e.Chart + ": " + e.Err.Error()
+	if e.URL != "" {
+		s = "manifest " + e.URL + ": " + e.Err.Error()
+	}
 	if e.Addon != "" {
 		s = "addon " + e.Addon + ": " + s
 	}

@@ -34,7 +34,7 @@ type Cluster struct {
 	Kubernetes            Kubernetes          `yaml:"kubernetes,omitempty" jsonschema_description:"Kubernetes version, kubelet and component images."`
 	KubeAPI               KubeAPI             `yaml:"kubeAPI,omitempty" jsonschema_description:"How the Kubernetes API is reached."`
 	Addons                Addons              `yaml:"addons,omitempty" jsonschema_description:"Components the Terraform module installs into the cluster with Helm, one key per component. apply renders their charts and applies them through the Kubernetes API (docs/addons.md); an addon switched off is removed."`
-	CRDs                  CRDs                `yaml:"crds,omitempty" jsonschema_description:"CRD bundles that Talos downloads and applies when the cluster is bootstrapped (remote manifests in the control planes' configuration)."`
+	CRDs                  CRDs                `yaml:"crds,omitempty" jsonschema_description:"CRD bundles hcloud-k8s downloads (from the module's URLs, or the chart mirror) and applies before the addons; switching one off removes its CRDs."`
 }
 
 // ClusterSettings holds the module's cluster_* variables.
@@ -226,7 +226,7 @@ type Talos struct {
 	Registries                   map[string]any       `yaml:"registries,omitempty" jsonschema_description:"machine.registries, passed through verbatim."`
 	LoggingDestinations          []LoggingDestination `yaml:"loggingDestinations,omitempty" jsonschema_description:"Where Talos sends its service logs (machine.logging.destinations)."`
 	ExtraInlineManifests         []InlineManifest     `yaml:"extraInlineManifests,omitempty" jsonschema_description:"Kubernetes manifests embedded in the control planes' configuration and applied by Talos at bootstrap (cluster.inlineManifests)."`
-	ExtraRemoteManifests         []string             `yaml:"extraRemoteManifests,omitempty" jsonschema_description:"URLs of manifests Talos downloads and applies at bootstrap, after the CRD bundles."`
+	ExtraRemoteManifests         []string             `yaml:"extraRemoteManifests,omitempty" jsonschema_description:"URLs of manifests hcloud-k8s downloads and applies after the addons (pruned like an addon when removed). A chart mirror serves them below <mirror>/manifests/<host>/<path>."`
 	ConfigPatches                ConfigPatches        `yaml:"configPatches,omitempty" jsonschema_description:"Talos config patches applied after all of hcloud-k8s's own."`
 }
 
@@ -555,7 +555,7 @@ type CRDs struct {
 
 // CRDBundle is a versioned set of CRDs.
 type CRDBundle struct {
-	Enabled bool   `yaml:"enabled" jsonschema_description:"Have Talos download and apply these CRDs at bootstrap."`
+	Enabled bool   `yaml:"enabled" jsonschema_description:"Download and apply these CRDs."`
 	Version string `yaml:"version,omitempty" jsonschema_description:"Release to download."`
 }
 

@@ -53,7 +53,7 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if p.progress == nil {
 		p.progress = io.Discard
 	}
-	apis := bundleAPIVersions(o.Cluster)
+	var apis []string
 	for _, a := range addons.Registry() {
 		u := Unit{Addon: a.Name, Phase: a.Phase, Enabled: a.Enabled(o.Cluster)}
 		if !u.Enabled {
@@ -71,7 +71,7 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 		// A later chart that probes for this addon's APIs (a ServiceMonitor
 		// once the Prometheus operator's CRDs are in) sees them, as it
 		// would in the cluster.
-		apis = append(apis, charts.APIVersionsOf(set.CRDs)...)
+		apis = append(apis, charts.APIVersionsOf(append(slices.Clone(set.CRDs), set.Objects...))...)
 		u.Set = set
 		if r.Chart != nil {
 			u.Chart = r.Chart.Name + "@" + r.Chart.Version
@@ -81,33 +81,21 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	return p, nil
 }
 
-// bundleAPIVersions are the APIs of the CRD bundles Talos installs from the
-// cluster file's crds section, which the charts may probe for.
-func bundleAPIVersions(c *config.Cluster) []string {
-	var out []string
-	if c.CRDs.PrometheusOperator.Enabled {
-		for _, k := range []string{"ServiceMonitor", "PodMonitor", "PrometheusRule", "Probe", "ScrapeConfig"} {
-			out = append(out, "monitoring.coreos.com/v1/"+k)
-		}
-		out = append(out, "monitoring.coreos.com/v1")
-	}
-	if c.CRDs.GatewayAPI.Enabled {
-		for _, k := range []string{"Gateway", "GatewayClass", "HTTPRoute", "GRPCRoute"} {
-			out = append(out, "gateway.networking.k8s.io/v1/"+k)
-		}
-		out = append(out, "gateway.networking.k8s.io/v1")
-	}
-	return out
-}
-
-// renderSet turns one addon's result into a kubeapply set: its plain objects
-// and, for a chart addon, the chart rendered with its values, in the
+// renderSet turns one addon's result into a kubeapply set: its plain objects,
+// the manifests it names (downloaded) and, for a chart addon, the chart rendered with its values, in the
 // module's order.
 func renderSet(ctx context.Context, o Options, r addons.Result, apis []string) (kubeapply.Set, error) {
 	set := kubeapply.Set{Name: r.Name}
 	plain, err := toUnstructured(r.Name, r.Objects)
 	if err != nil {
 		return set, err
+	}
+	for _, url := range r.Manifests {
+		objs, err := o.Fetcher.FetchManifest(ctx, r.Name, url)
+		if err != nil {
+			return set, err
+		}
+		plain = append(plain, objs...)
 	}
 	if r.Chart == nil {
 		set.Objects = plain

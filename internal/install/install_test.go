@@ -35,6 +35,9 @@ func mirrorDir(t *testing.T, names ...string) string {
 			t.Fatal(err)
 		}
 	}
+	if err := chartrepo.WriteManifests(dir); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -73,6 +76,10 @@ func TestPrepareRendersEveryEnabledAddon(t *testing.T) {
 	if s := byName["hcloud-secret"]; len(s.Set.Objects) != 1 || s.Set.Objects[0].GetName() != "hcloud" {
 		t.Errorf("hcloud-secret unit: %+v", s.Set.Objects)
 	}
+	// The CRD bundles, downloaded through the mirror.
+	if g := byName["gateway-api-crds"]; !g.Enabled || g.Phase != addons.PhaseEarly || len(g.Set.Objects) < 5 || g.Set.Objects[0].GetKind() != "CustomResourceDefinition" {
+		t.Errorf("gateway-api-crds unit: enabled %v, %d objects", g.Enabled, len(g.Set.Objects))
+	}
 	if l := byName["longhorn"]; l.Enabled || len(l.Set.Objects) != 0 {
 		t.Errorf("longhorn is off by default but rendered %d objects", len(l.Set.Objects))
 	}
@@ -105,9 +112,12 @@ func TestPrepareFailuresNameTheChart(t *testing.T) {
 			func(c *config.Cluster) { c.Addons.Cilium.Chart.Version = "9.9.9" },
 			charts.ErrNotFound, "cilium@9.9.9"},
 		{"an unreachable repository", func(*testing.T) string { return "http://127.0.0.1:1/charts" },
-			nil, charts.ErrUnreachable, "addon cilium: chart "},
+			nil, charts.ErrUnreachable, "addon prometheus-operator-crds: manifest https://github.com/prometheus-operator/"},
 		{"a mirror without the chart", func(t *testing.T) string { return mirrorDir(t, "cilium", "talos-cloud-controller-manager") },
 			nil, charts.ErrNotFound, "hcloud-cloud-controller-manager@1.35.0"},
+		{"a mirror without the manifest", func(t *testing.T) string { return mirrorDir(t) },
+			func(c *config.Cluster) { c.CRDs.GatewayAPI.Version = "v0.0.1" },
+			charts.ErrNotFound, "addon gateway-api-crds: manifest https://github.com/kubernetes-sigs/gateway-api/releases/download/v0.0.1/standard-install.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := prepare(t, tc.mirror(t), tc.mutate)

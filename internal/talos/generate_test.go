@@ -159,10 +159,8 @@ func TestStarterControlPlane(t *testing.T) {
 		expectation{path: "cluster.etcd.extraArgs", want: map[string]string{"listen-metrics-urls": "http://0.0.0.0:2381"}},
 		expectation{path: "cluster.adminKubeconfig.certLifetime", want: "87600h0m0s"},
 		expectation{path: "cluster.externalCloudProvider.enabled", want: true},
-		expectation{path: "cluster.externalCloudProvider.manifests", want: []string{
-			"https://github.com/prometheus-operator/prometheus-operator/releases/download/v0.93.1/stripped-down-crds.yaml",
-			"https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.4.1/standard-install.yaml",
-		}},
+		// The CRD bundles are addons now, applied by hcloud-k8s.
+		expectation{path: "cluster.externalCloudProvider.manifests", absent: true},
 		expectation{path: "cluster.inlineManifests", absent: true},
 		expectation{doc: "HostnameConfig", path: "hostname", want: "demo-control-1"},
 		expectation{doc: "HostnameConfig", path: "auto", want: "off"},

@@ -125,10 +125,11 @@ func controlPlanePatches(c *config.Cluster, f facts, in NodeInputs, p pool) ([]p
 			"scheduler":                      scheduler,
 			"adminKubeconfig":                map[string]any{"certLifetime": "87600h"},
 			"inlineManifests":                inlineManifests(c, in.ClusterInputs),
-			"externalCloudProvider": map[string]any{
-				"enabled":   true,
-				"manifests": stringList(RemoteManifests(c)),
-			},
+			// No manifests: the module's remote manifests (the CRD bundles,
+			// talos.extraRemoteManifests) are addons that hcloud-k8s applies
+			// and prunes itself (internal/addons/remote_manifests.go), rather
+			// than Talos applying them once at bootstrap.
+			"externalCloudProvider": map[string]any{"enabled": true},
 		},
 	}}
 	out = append(out, hostnamePatch(in.ServerName))
@@ -184,20 +185,6 @@ func inlineManifests(c *config.Cluster, in ClusterInputs) []any {
 		out = append(out, map[string]any{"name": m.Name, "contents": m.Contents})
 	}
 	return out
-}
-
-// RemoteManifests are the URLs Talos fetches at bootstrap
-// (cluster.externalCloudProvider.manifests): the Prometheus Operator CRDs,
-// the Gateway API CRDs, then talos.extraRemoteManifests.
-func RemoteManifests(c *config.Cluster) []string {
-	var out []string
-	if p := c.CRDs.PrometheusOperator; p.Enabled {
-		out = append(out, "https://github.com/prometheus-operator/prometheus-operator/releases/download/"+p.Version+"/stripped-down-crds.yaml")
-	}
-	if g := c.CRDs.GatewayAPI; g.Enabled {
-		out = append(out, "https://github.com/kubernetes-sigs/gateway-api/releases/download/"+g.Version+"/"+g.ReleaseChannel+"-install.yaml")
-	}
-	return append(out, c.Talos.ExtraRemoteManifests...)
 }
 
 // userPatches are talos.configPatches for the role, applied last.

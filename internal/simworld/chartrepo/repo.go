@@ -75,6 +75,7 @@ func Start(ctx context.Context, opts Options) (*Repo, error) {
 		return nil, err
 	}
 	mux.Handle("/"+repoPath+"/", idx)
+	mux.Handle("/"+repoPath+"/"+manifestsDir+"/", serveManifests("/"+repoPath))
 	mux.Handle("/v2/", reg)
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

@@ -7,8 +7,8 @@ import (
 )
 
 // WriteDir packages every chart into dir (created if missing) as
-// <name>-<version>.tgz, the layout the charts package reads as a directory
-// mirror.
+// <name>-<version>.tgz, and the manifests below dir/manifests: the layout
+// the charts package reads as a directory mirror.
 func WriteDir(dir string) error {
 	archives, err := Archives()
 	if err != nil {
@@ -22,5 +22,5 @@ func WriteDir(dir string) error {
 			return fmt.Errorf("write chart %s: %w", a.FileName(), err)
 		}
 	}
-	return nil
+	return WriteManifests(dir)
 }
