@@ -386,7 +386,7 @@ func (d *demo) loadBalancer(ctx context.Context, kubeconfig string) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	api := hcloud.NewClient(hcloud.WithEndpoint(d.sim.Endpoint()), hcloud.WithToken(d.sim.Token()))
+	api := hcloud.NewClient(hcloud.WithEndpoint(d.sim.Endpoint()), hcloud.WithToken(d.sim.Token()), hcloud.WithApplication("hcloud-k8s-demo", "0"))
 	lbs, err := api.LoadBalancer.AllWithOpts(ctx, hcloud.LoadBalancerListOpts{ListOpts: hcloud.ListOpts{LabelSelector: "hcloud-ccm/service-uid"}})
 	if err != nil {
 		return fmt.Errorf("list the CCM's load balancers: %w", err)
