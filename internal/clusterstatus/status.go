@@ -6,6 +6,7 @@ package clusterstatus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -156,22 +157,43 @@ func nodeOf(n *corev1.Node) Node {
 }
 
 // etcdMembers asks the talosconfig's endpoints (the control planes) for the
-// member list.
+// member list, one endpoint at a time in the talosconfig's order (public
+// IPv4s before IPv6s), stopping at the first that answers: the Talos
+// client given them all would dial every one at once.
 func etcdMembers(ctx context.Context, talosconfig []byte) ([]EtcdMember, error) {
 	cfg, err := clientconfig.FromBytes(talosconfig)
 	if err != nil {
 		return nil, fmt.Errorf("talosconfig: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	tc, ok := cfg.Contexts[cfg.Context]
+	if !ok || len(tc.Endpoints) == 0 {
+		return nil, fmt.Errorf("talosconfig: context %q has no endpoints", cfg.Context)
+	}
+	var errs []error
+	for _, ep := range tc.Endpoints {
+		members, err := etcdMembersAt(ctx, cfg, ep)
+		if err == nil {
+			return members, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", ep, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("etcd member list through the Talos API: %w", errors.Join(errs...))
+}
+
+func etcdMembersAt(ctx context.Context, cfg *clientconfig.Config, endpoint string) ([]EtcdMember, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := client.New(ctx, client.WithConfig(cfg))
+	c, err := client.New(ctx, client.WithConfig(cfg), client.WithEndpoints(endpoint))
 	if err != nil {
-		return nil, fmt.Errorf("Talos API: %w", err)
+		return nil, err
 	}
 	defer c.Close()
 	resp, err := c.EtcdMemberList(ctx, &machine.EtcdMemberListRequest{})
 	if err != nil {
-		return nil, fmt.Errorf("etcd member list through the Talos API: %w", err)
+		return nil, err
 	}
 	out := []EtcdMember{}
 	seen := map[uint64]bool{}
