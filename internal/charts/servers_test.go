@@ -1,7 +1,6 @@
 package charts
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +15,8 @@ import (
 
 	"helm.sh/helm/v4/pkg/registry"
 	"sigs.k8s.io/yaml"
+
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
 )
 
 // requests counts the requests a test server answered, by path.
@@ -243,21 +244,7 @@ func closedPort(t *testing.T) string {
 // loopbackOnly is a transport that dials loopback addresses only, so that
 // a test fails rather than reaches a real repository.
 func loopbackOnly(t *testing.T) *http.Transport {
-	var d net.Dialer
-	return &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				t.Errorf("dial to %s, which is not loopback", addr)
-				return nil, fmt.Errorf("test transport: %s is not loopback", addr)
-			}
-			return d.DialContext(ctx, network, addr)
-		},
-	}
+	return &http.Transport{Proxy: nil, DialContext: simtest.LoopbackDialer(t)}
 }
 
 // newTestFetcher is a Fetcher with its own cache, dialling loopback only,

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/install"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -285,10 +283,7 @@ func newCredentialFileCommand(o *options, name, file, what, example string) *cob
 			if err != nil {
 				return err
 			}
-			data, err := os.ReadFile(filepath.Join(dir, file))
-			if errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("no %s for cluster %s in %s: run `hcloud-k8s apply` first (or pass the --state-dir it used)", name, c.Cluster.Name, dir)
-			}
+			data, err := readStateFile(dir, file, c.Cluster.Name)
 			if err != nil {
 				return err
 			}

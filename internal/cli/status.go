@@ -74,6 +74,8 @@ status exits 1 when anything is not healthy, so scripts can wait on it.`,
 	}
 }
 
+// readStateFile reads a file apply wrote to the cluster's state directory,
+// saying what to do when there is none.
 func readStateFile(dir, name, cluster string) ([]byte, error) {
 	data, err := os.ReadFile(filepath.Join(dir, name))
 	if errors.Is(err, os.ErrNotExist) {

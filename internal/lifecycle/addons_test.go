@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,11 +19,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/install"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/kubeapply"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/netwatch"
-	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/testwait"
 )
 
@@ -35,31 +32,15 @@ import (
 // addons converge: a no-op apply changes nothing, a changed value changes
 // only the objects it touches, and an addon switched off is removed.
 func TestAddonsMakeTheClusterReady(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the Kubernetes binaries (go run ./hack/testbin)")
-	}
 	netwatch.Guard(t, os.Getpid())
-	w := newWorld(t, hcloudsim.Options{})
-	c := parse(t, func(c *config.Cluster) {
+	w, c, d := clusterWorld(t, func(c *config.Cluster) {
 		c.Addons.Cilium.Enabled, c.Addons.HcloudCCM.Enabled = false, false
 	})
 	ctx := context.Background()
-	ids, err := simworld.SeedTalosSnapshots(ctx, w.env.Client, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	world, err := simworld.StartTalosWorld(ctx, w.env.Sim, simworld.TalosWorldOptions{TalosImages: simworld.ImageSet(ids...), Log: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(world.Close)
-	d := w.deps
-	d.InfrastructureOnly, d.StateDir, d.Token = false, t.TempDir(), w.env.Sim.Token()
-	d.ChartMirror, d.ChartCacheDir = world.ChartMirror(), t.TempDir()
-	d.TalosPollInterval, d.TalosTimeout, d.AddonTimeout = 20*time.Millisecond, 40*time.Second, time.Minute
+	d.TalosTimeout, d.AddonTimeout = 40*time.Second, time.Minute
 
 	// No CNI, no CCM: apply stops at the nodes, naming why.
-	_, err = Apply(ctx, d, c)
+	_, err := Apply(ctx, d, c)
 	if err == nil || !strings.Contains(err.Error(), "wait for nodes") || !strings.Contains(err.Error(), "cni plugin not initialized") {
 		t.Fatalf("apply without a CNI: %v, want the nodes NotReady for want of a network\n%s", err, w.out)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
@@ -37,6 +35,18 @@ type formed struct {
 
 func formCluster(t *testing.T, mutate func(*config.Cluster)) *formed {
 	t.Helper()
+	w, c, d := clusterWorld(t, mutate)
+	if _, err := Apply(context.Background(), d, c); err != nil {
+		t.Fatalf("apply: %v\n%s", err, w.out)
+	}
+	return &formed{w: w, d: d, c: c, cs: stateClient(t, d)}
+}
+
+// clusterWorld is a local world for the cluster file (mutated): the
+// simulator with Talos snapshots, the fake nodes, the world's chart
+// repository, and the Deps that form a cluster in it.
+func clusterWorld(t *testing.T, mutate func(*config.Cluster)) (*world, *config.Cluster, Deps) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs the Kubernetes binaries (go run ./hack/testbin)")
 	}
@@ -53,17 +63,12 @@ func formCluster(t *testing.T, mutate func(*config.Cluster)) *formed {
 	}
 	t.Cleanup(world.Close)
 	d := w.deps
+	// The CCM reads the token from the hcloud Secret and calls the
+	// simulator with it.
 	d.InfrastructureOnly, d.StateDir, d.Token = false, t.TempDir(), w.env.Sim.Token()
 	d.ChartMirror, d.ChartCacheDir = world.ChartMirror(), t.TempDir()
 	d.TalosPollInterval, d.TalosTimeout = 20*time.Millisecond, time.Minute
-	if _, err := Apply(ctx, d, c); err != nil {
-		t.Fatalf("apply: %v\n%s", err, w.out)
-	}
-	rc, err := clientcmd.BuildConfigFromFlags("", filepath.Join(d.StateDir, KubeconfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &formed{w: w, d: d, c: c, cs: kubernetes.NewForConfigOrDie(rc)}
+	return w, c, d
 }
 
 // workload runs replicas pods of a Deployment, all on demo-worker-2 (the

@@ -56,15 +56,8 @@ func (s ccmSettings) fingerprint() string {
 
 // runCCM follows the cluster's CCM pod until the world closes.
 func (w *TalosWorld) runCCM(c *worldCluster, api *kubesim.APIServer) {
-	rc, err := api.AdminClient()
-	if err != nil {
-		w.fail(fmt.Errorf("simworld: cluster %s: CCM runner client: %w", c.name, err))
-		return
-	}
-	rc.UserAgent = "simworld-ccm-runner"
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		w.fail(fmt.Errorf("simworld: cluster %s: CCM runner client: %w", c.name, err))
+	cs, ok := w.clusterClient(c, api, "simworld-ccm-runner")
+	if !ok {
 		return
 	}
 	r := &ccmRunner{w: w, c: c, api: api, cs: cs}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/kubesim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/simworld/csisim"
@@ -17,15 +16,8 @@ import (
 // Hetzner. It calls the simulator with the simulator's token, as the driver
 // would with the one in the hcloud Secret.
 func (w *TalosWorld) runCSI(c *worldCluster, api *kubesim.APIServer) {
-	rc, err := api.AdminClient()
-	if err != nil {
-		w.fail(fmt.Errorf("simworld: cluster %s: CSI client: %w", c.name, err))
-		return
-	}
-	rc.UserAgent = "simworld-csi"
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		w.fail(fmt.Errorf("simworld: cluster %s: CSI client: %w", c.name, err))
+	cs, ok := w.clusterClient(c, api, "simworld-csi")
+	if !ok {
 		return
 	}
 	hc := hcloud.NewClient(
@@ -33,7 +25,7 @@ func (w *TalosWorld) runCSI(c *worldCluster, api *kubesim.APIServer) {
 		hcloud.WithPollOpts(hcloud.PollOpts{BackoffFunc: hcloud.ConstantBackoff(10 * time.Millisecond)}),
 		hcloud.WithApplication("simworld-csi", "0"),
 	)
-	err = csisim.Run(w.ctx, csisim.Options{
+	err := csisim.Run(w.ctx, csisim.Options{
 		Kube: cs, Hetzner: hc, Clock: w.clock,
 		Logf:     func(format string, args ...any) { w.logf("simworld: "+c.name+": csi: "+format, args...) },
 		Interval: 4 * w.opts.KubeletInterval,

@@ -81,15 +81,8 @@ type ownedMeta struct {
 
 // runKubelet runs the cluster's kubelets until the world closes.
 func (w *TalosWorld) runKubelet(c *worldCluster, api *kubesim.APIServer) {
-	rc, err := api.AdminClient()
-	if err != nil {
-		w.fail(fmt.Errorf("simworld: cluster %s: kubelet client: %w", c.name, err))
-		return
-	}
-	rc.UserAgent = "simworld-kubelet"
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		w.fail(fmt.Errorf("simworld: cluster %s: kubelet client: %w", c.name, err))
+	cs, ok := w.clusterClient(c, api, "simworld-kubelet")
+	if !ok {
 		return
 	}
 	k := &kubelet{w: w, c: c, cs: cs, nodes: map[string]*nodeKubelet{}, owned: map[string]ownedMeta{}}

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/hcloud-k8s/hcloud-k8s/internal/clock"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/kubesim"
@@ -217,6 +219,22 @@ func (w *TalosWorld) fail(err error) {
 	w.mu.Lock()
 	w.errs = append(w.errs, err)
 	w.mu.Unlock()
+}
+
+// clusterClient is an admin client of the cluster's API server for one of
+// the world's components, named by its User-Agent; when it cannot be made,
+// the world records the failure and ok is false.
+func (w *TalosWorld) clusterClient(c *worldCluster, api *kubesim.APIServer, userAgent string) (_ kubernetes.Interface, ok bool) {
+	rc, err := api.AdminClient()
+	if err == nil {
+		rc.UserAgent = userAgent
+		var cs kubernetes.Interface
+		if cs, err = kubernetes.NewForConfig(rc); err == nil {
+			return cs, true
+		}
+	}
+	w.fail(fmt.Errorf("simworld: cluster %s: %s client: %w", c.name, userAgent, err))
+	return nil, false
 }
 
 // Err returns the errors of background work so far (an API server that

@@ -3,8 +3,6 @@ package chartrepo
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -16,6 +14,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/charts"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config/configtest"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hcloudsim/simtest"
 )
 
 // startRepo serves every chart for the test's lifetime.
@@ -32,21 +31,7 @@ func startRepo(t *testing.T, opts Options) *Repo {
 // loopbackOnly is a transport that refuses to dial anything but loopback,
 // so that a test fails rather than reaches a real repository.
 func loopbackOnly(t *testing.T) *http.Transport {
-	var d net.Dialer
-	return &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				t.Errorf("dial to %s, which is not loopback", addr)
-				return nil, fmt.Errorf("test transport: %s is not loopback", addr)
-			}
-			return d.DialContext(ctx, network, addr)
-		},
-	}
+	return &http.Transport{Proxy: nil, DialContext: simtest.LoopbackDialer(t)}
 }
 
 // fetcher is a charts.Fetcher through mirror, with its own cache and no
