@@ -23,10 +23,8 @@ import (
 
 // clusterEgress is that proxy.
 type clusterEgress struct {
-	ln   net.Listener
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	seen map[string]int // refused targets, for tests and logs
+	ln net.Listener
+	wg sync.WaitGroup
 }
 
 func startClusterEgress(dir string) (*clusterEgress, error) {
@@ -34,7 +32,7 @@ func startClusterEgress(dir string) (*clusterEgress, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubesim: cluster egress proxy: %w", err)
 	}
-	e := &clusterEgress{ln: ln, seen: map[string]int{}}
+	e := &clusterEgress{ln: ln}
 	e.wg.Add(1)
 	go e.serve()
 	return e, nil
@@ -65,23 +63,8 @@ func (e *clusterEgress) refuse(conn net.Conn) {
 	if err != nil {
 		return
 	}
-	e.mu.Lock()
-	e.seen[req.Host]++
-	e.mu.Unlock()
 	msg := "the local world's cluster network is not reachable (" + req.Host + " is simulated)"
 	fmt.Fprintf(conn, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(msg), msg)
-}
-
-// Refused lists the cluster-network targets the API server tried to reach,
-// with how often.
-func (e *clusterEgress) refused() map[string]int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make(map[string]int, len(e.seen))
-	for k, v := range e.seen {
-		out[k] = v
-	}
-	return out
 }
 
 func (e *clusterEgress) close() {

@@ -542,6 +542,10 @@ func (s *APIServer) kill() {
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		s.procs[i].kill()
 	}
+	// Its only client is gone now; a failed Start ends it too.
+	if s.egress != nil {
+		s.egress.close()
+	}
 }
 
 // kill kills p and waits up to 10 s for it to exit.
@@ -748,11 +752,6 @@ current-context: kubesim
 `, server, b64(caPEM), user, b64(certPEM), b64(keyPEM), user))
 }
 
-// RefusedClusterTargets lists the pod, service and node addresses (host:port)
-// the API server tried to reach through the cluster network, and how often:
-// the local world refuses them all (see egress.go).
-func (s *APIServer) RefusedClusterTargets() map[string]int { return s.egress.refused() }
-
 // Stop kills the controller manager and scheduler (if started),
 // kube-apiserver and etcd, waits for them to exit and removes the
 // temporary directory (and with it the logs, unless Options.LogDir was set).
@@ -761,9 +760,6 @@ func (s *APIServer) Stop() error {
 	s.stopOnce.Do(func() {
 		close(s.ctxStop)
 		s.kill()
-		if s.egress != nil {
-			s.egress.close()
-		}
 		for _, p := range s.procs {
 			if !p.exited() {
 				s.stopErr = fmt.Errorf("kubesim: %s (pid %d) did not exit", p.name, p.cmd.Process.Pid)
