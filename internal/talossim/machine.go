@@ -498,6 +498,33 @@ func (s *machineServer) EtcdMemberList(ctx context.Context, in *machineapi.EtcdM
 	return &machineapi.EtcdMemberListResponse{Messages: []*machineapi.EtcdMembers{msg}}, nil
 }
 
+// EtcdStatus reports this node's own etcd member, as Talos reads it from
+// the local etcd: it fails when etcd does not run here, and a member cut off
+// from quorum lists the error its client sees.
+func (s *machineServer) EtcdStatus(ctx context.Context, _ *emptypb.Empty) (*machineapi.EtcdStatusResponse, error) {
+	n := s.n
+	if _, err := n.checkControlplane("etcd status"); err != nil {
+		return nil, err
+	}
+	if err := n.etcdReachable(true); err != nil && !errors.Is(err, errNoLeader) {
+		return nil, err
+	}
+	m, ok := n.cluster.MemberOf(n)
+	if !ok {
+		return nil, status.Error(codes.FailedPrecondition, "etcd member ID not found: this node is not a member of the cluster")
+	}
+	st := &machineapi.EtcdMemberStatus{MemberId: m.ID, ProtocolVersion: "3.5.0", StorageVersion: "3.5.0", DbSize: 20 << 20, DbSizeInUse: 12 << 20}
+	n.cluster.mu.Lock()
+	st.Leader = n.cluster.leader
+	quorum := n.cluster.quorumLocked()
+	n.cluster.mu.Unlock()
+	if !quorum {
+		st.Leader = 0
+		st.Errors = []string{errNoLeader.Error()}
+	}
+	return &machineapi.EtcdStatusResponse{Messages: []*machineapi.EtcdStatus{{Metadata: callFrom(ctx).meta, MemberStatus: st}}}, nil
+}
+
 // memberRemoved updates the node behind a removed member.
 func (n *Node) memberRemoved(m EtcdMember, leaving *Node) {
 	if o := m.node; o != nil && o != leaving && o.etcdRunning() {
