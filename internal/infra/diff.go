@@ -6,6 +6,7 @@ import (
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -126,12 +127,6 @@ func Diff(desired, observed *State) *Plan {
 			}
 			continue
 		}
-		if g, ok := ops.(deleteGuard); ok {
-			if why := g.refuseDelete(p, o); why != "" {
-				p.Problems = append(p.Problems, why)
-				continue
-			}
-		}
 		reason := "no longer in the cluster file"
 		if r, ok := ops.(deleteReasoner); ok {
 			reason = r.deleteReason(p, o)
@@ -194,14 +189,43 @@ func references(r *Resource) []Ref {
 // the plan deletes their servers: the workers of a bootstrapped cluster
 // that the cluster file no longer has.
 func (p *Plan) NodesToDrain() []string {
+	return p.removedServers(layout.RoleWorker)
+}
+
+// ControlPlanesToRemove are the control planes of a bootstrapped cluster
+// that the plan deletes, highest index first (the order the module's
+// numbering gives up servers), including those a stopped run had started
+// to remove. Each must leave etcd before its server goes.
+func (p *Plan) ControlPlanesToRemove() []string {
+	out := append(p.removedServers(layout.RoleControlPlane), p.removedServers(layout.RoleLeavingControlPlane)...)
+	slices.SortFunc(out, func(a, b string) int {
+		if d := serverIndex(b) - serverIndex(a); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}
+
+func (p *Plan) removedServers(role string) []string {
 	if !p.Initialized {
 		return nil
 	}
 	var out []string
 	for _, ch := range p.Changes {
-		if ch.Action == ActionDelete && ch.Ref.Kind == KindServer && ch.Observed.Labels[layout.LabelRole] == layout.RoleWorker {
+		if ch.Action == ActionDelete && ch.Ref.Kind == KindServer && ch.Observed.Labels[layout.LabelRole] == role {
 			out = append(out, ch.Ref.Name)
 		}
 	}
 	return out
+}
+
+// serverIndex is the number a server's name ends with (0 if none).
+func serverIndex(name string) int {
+	i := strings.LastIndexByte(name, '-')
+	n, err := strconv.Atoi(name[i+1:])
+	if err != nil {
+		return 0
+	}
+	return n
 }

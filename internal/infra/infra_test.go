@@ -9,6 +9,7 @@ import (
 
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/config/configtest"
+	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 )
 
 // loadCluster is the shared demo fixture (configtest.Demo), changed by mutate.
@@ -280,13 +281,41 @@ func TestDiffScale(t *testing.T) {
 		}
 	})
 
-	t.Run("control planes of a bootstrapped cluster are refused", func(t *testing.T) {
+	t.Run("control planes of a bootstrapped cluster leave etcd first", func(t *testing.T) {
 		one := desire(t, func(c *config.Cluster) { c.ControlPlaneNodepools[0].Count = 1 })
 		obs := asObserved(two)
 		obs.add(marker)
 		p := Diff(one, obs)
-		if p.HasChanges() || len(p.Problems) != 2 || !strings.Contains(p.Problems[0], "etcd member") {
-			t.Errorf("plan = %v, problems %v", actions(p), p.Problems)
+		if len(p.Problems) != 0 {
+			t.Fatalf("problems %v", p.Problems)
+		}
+		got := p.ControlPlanesToRemove()
+		if want := []string{"demo-control-3", "demo-control-2"}; !slices.Equal(got, want) {
+			t.Fatalf("control planes to remove = %v, want %v (highest index first)", got, want)
+		}
+		for _, ch := range p.Changes {
+			if ch.Action == ActionDelete && !strings.Contains(ch.Reason, "etcd member leaves") {
+				t.Errorf("%s: reason %q does not say its etcd member leaves", ch.Ref, ch.Reason)
+			}
+		}
+		if len(p.NodesToDrain()) != 0 {
+			t.Errorf("workers to drain: %v", p.NodesToDrain())
+		}
+
+		// A removal that stopped after relabelling: still removed, and
+		// counted among the control planes to remove.
+		cp3 := obs.Get(Ref{KindServer, "demo-control-3"})
+		cp3.Labels = maps.Clone(cp3.Labels)
+		cp3.Labels[layout.LabelRole] = layout.RoleLeavingControlPlane
+		p = Diff(one, obs)
+		if got := p.ControlPlanesToRemove(); !slices.Equal(got, []string{"demo-control-3", "demo-control-2"}) {
+			t.Fatalf("after a stopped removal: %v", got)
+		}
+		// ... and one the cluster file wants back is a problem, not a quiet
+		// relabel that would route API traffic to a node without etcd.
+		p = Diff(two, obs)
+		if len(p.Problems) != 1 || !strings.Contains(p.Problems[0], "stopped halfway") {
+			t.Fatalf("problems %v", p.Problems)
 		}
 	})
 

@@ -92,11 +92,6 @@ type pruner interface {
 	deletable(desired *State, o *Resource) bool
 }
 
-// deleteGuard refuses a delete apply cannot do safely; it returns why, or "".
-type deleteGuard interface {
-	refuseDelete(p *Plan, o *Resource) string
-}
-
 // destroySparer keeps resources destroy must leave even though they carry the
 // cluster label.
 type destroySparer interface {

@@ -3,6 +3,7 @@ package infra
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hetznercloud/hcloud-go/v2/hcloud"
 
+	"github.com/hcloud-k8s/hcloud-k8s/internal/hetzner"
 	"github.com/hcloud-k8s/hcloud-k8s/internal/layout"
 )
 
@@ -103,6 +105,9 @@ func (serverKind) find(ctx context.Context, api *hcloud.Client, name string, c *
 
 func (serverKind) compare(c *comparison, d, o *Resource) {
 	ds, os := d.Server, o.Server
+	if o.Labels[layout.LabelRole] == layout.RoleLeavingControlPlane {
+		c.problem("a run that was removing this control plane stopped halfway (it may have left etcd already); lower the pool's count again so that apply finishes the removal, or delete the server (hcloud server delete %s) so that apply creates it anew", o.Name)
+	}
 	if ds.Type != os.Type {
 		c.problem("server type is %s, the cluster file says %s; changing server types needs a rolling replacement, which this release does not do", os.Type, ds.Type)
 	}
@@ -234,25 +239,20 @@ var serverNameRE = regexp.MustCompile(`^[a-z0-9-]+-[0-9]+$`)
 // module) made them for one of the cluster file's pools.
 func (serverKind) deletable(desired *State, o *Resource) bool {
 	role := o.Labels[layout.LabelRole]
-	return (role == layout.RoleControlPlane || role == layout.RoleWorker) &&
+	return (role == layout.RoleControlPlane || role == layout.RoleWorker || role == layout.RoleLeavingControlPlane) &&
 		o.Labels[layout.LabelNodepool] != "" && strings.HasPrefix(o.Name, desired.Cluster+"-") && serverNameRE.MatchString(o.Name)
 }
 
-// refuseDelete: a bootstrapped cluster's workers are drained first
-// (Plan.NodesToDrain) and may go; a control plane also needs its etcd member
-// removed, which this release does not do.
-func (serverKind) refuseDelete(p *Plan, o *Resource) string {
-	if !p.Initialized || o.Labels[layout.LabelRole] == layout.RoleWorker {
-		return ""
-	}
-	return fmt.Sprintf("control plane %s is no longer in the cluster file, but the cluster is bootstrapped: removing a control plane needs its etcd member removed, which this release does not do yet; it was not deleted", o.Name)
-}
-
 func (serverKind) deleteReason(p *Plan, o *Resource) string {
-	if p.Initialized {
+	switch {
+	case !p.Initialized:
+		return "no longer in the cluster file"
+	case o.Labels[layout.LabelRole] == layout.RoleWorker:
 		return "no longer in the cluster file: cordoned and drained first, then deleted with its Node"
+	case o.Labels[layout.LabelRole] == layout.RoleLeavingControlPlane:
+		return "a removal that stopped halfway: it leaves etcd (if it has not yet), then it is deleted with its Node"
 	}
-	return "no longer in the cluster file"
+	return "no longer in the cluster file: cordoned and drained, taken out of the API load balancer, its etcd member leaves, then deleted with its Node"
 }
 
 func (serverKind) references(r *Resource) []Ref {
@@ -290,4 +290,24 @@ func (serverKind) attributes(r *Resource) map[string]any {
 		a["ip"] = s.ActualPrivateIP.String()
 	}
 	return a
+}
+
+// RetireControlPlane relabels a control plane that apply is removing (role
+// RoleLeavingControlPlane): the kube-API load balancer selects control
+// planes by label, so this takes the server out of its targets before its
+// etcd member leaves, and it tells a later run that the removal has begun.
+// The other labels stay, so the server is still provably the cluster's.
+func RetireControlPlane(ctx context.Context, client *hetzner.Client, o *Resource) error {
+	if o.Labels[layout.LabelRole] == layout.RoleLeavingControlPlane {
+		return nil
+	}
+	labels := maps.Clone(o.Labels)
+	labels[layout.LabelRole] = layout.RoleLeavingControlPlane
+	if err := client.Retry(ctx, "relabel "+o.Name+" as leaving", func(ctx context.Context) error {
+		return serverKind{}.setLabels(ctx, client.API(), o.ID, labels)
+	}); err != nil {
+		return err
+	}
+	o.Labels = labels
+	return nil
 }

@@ -23,6 +23,11 @@ const (
 	RoleWorker       = "worker"
 	RoleKubeAPI      = "kube-api"
 	RoleIngress      = "ingress"
+	// RoleLeavingControlPlane marks a control plane that apply is taking out
+	// of the cluster: the kube-API load balancer's label selector no longer
+	// matches it, so it gets no API traffic while it leaves etcd, and a run
+	// stopped halfway knows to finish the removal (docs/scale-down.md).
+	RoleLeavingControlPlane = "control-plane-leaving"
 
 	StateInitialized = "initialized"
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -37,11 +38,10 @@ func drainRemovedWorkers(ctx context.Context, s *applyState) error {
 	if len(nodes) == 0 {
 		return nil
 	}
-	cs, err := s.d.kubeClient()
+	cs, err := s.kubeClient()
 	if err != nil {
 		return &fixFirst{fmt.Errorf("remove workers %s: draining needs the cluster's API: %w", strings.Join(nodes, ", "), err)}
 	}
-	s.kube = cs
 	for _, name := range nodes {
 		if err := drainNode(ctx, cs, name, s.d, s.w); err != nil {
 			return err
@@ -50,17 +50,32 @@ func drainRemovedWorkers(ctx context.Context, s *applyState) error {
 	return nil
 }
 
-// deleteRemovedNodes deletes the Node objects of the workers whose servers the
-// infrastructure step deleted: nothing else would (the cloud controller
-// manager would, eventually, but not without one).
+// deleteRemovedNodes deletes the Node objects of the workers and control
+// planes whose servers the infrastructure step deleted, and of the etcd
+// members removed for want of a machine: nothing else would soon (the cloud
+// controller manager would, eventually, but not without one).
 func deleteRemovedNodes(ctx context.Context, s *applyState) error {
-	nodes := s.res.Plan.NodesToDrain()
-	if len(nodes) == 0 || s.kube == nil {
+	nodes := append(s.res.Plan.NodesToDrain(), s.res.Plan.ControlPlanesToRemove()...)
+	if e := s.res.Etcd; e != nil {
+		for _, m := range e.Dead {
+			if !slices.Contains(nodes, m.Name) {
+				nodes = append(nodes, m.Name)
+			}
+		}
+	}
+	if len(nodes) == 0 {
 		return nil
 	}
+	cs, err := s.kubeClient()
+	if err != nil {
+		return &fixFirst{fmt.Errorf("delete the Nodes of %s: %w", strings.Join(nodes, ", "), err)}
+	}
 	for _, name := range nodes {
-		err := s.kube.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
+		err := cs.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("delete node %s (its server is gone): %w", name, err)
 		}
 		fmt.Fprintf(s.w, "  ✓ node %s removed from Kubernetes\n", name)

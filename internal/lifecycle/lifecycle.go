@@ -133,6 +133,9 @@ type PlanResult struct {
 	Snapshots []image.Snapshot
 	// Addons is what apply did to each addon (apply only).
 	Addons []install.Report
+	// Etcd is what apply does to etcd's members before control planes go
+	// (nil when the plan removes or recreates none).
+	Etcd *EtcdPlan
 }
 
 // MissingSnapshots lists the architectures without a Talos snapshot.
@@ -177,6 +180,7 @@ func Plan(ctx context.Context, d Deps, c *config.Cluster) (*PlanResult, error) {
 	if err := preflightPlan(ctx, d, c, res); err != nil {
 		return nil, err
 	}
+	planEtcd(ctx, d, res)
 	return res, nil
 }
 
@@ -277,6 +281,7 @@ func applySteps(d Deps) []procedure.Step[applyState] {
 		{Name: "observe", Run: observe},
 		{Name: "image", Run: buildMissingImages},
 		{Name: "drain removed workers", Run: drainRemovedWorkers},
+		{Name: "remove control planes", Run: removeControlPlanes},
 		{Name: "infrastructure", Run: applyInfrastructure},
 		{Name: "delete removed nodes", Run: deleteRemovedNodes},
 	}

@@ -231,10 +231,23 @@ func TestScaleDownOfABootstrappedCluster(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// Control planes: refused in the plan (etcd member removal comes later).
-	_, err := Apply(context.Background(), w.deps, parse(t, func(c *config.Cluster) { c.ControlPlaneNodepools[0].Count = 1 }))
-	if !errors.Is(err, infra.ErrProblems) || !strings.Contains(err.Error(), "bootstrapped") || !strings.Contains(err.Error(), "etcd member") {
+	// Control planes leave etcd first, which an infrastructure-only apply
+	// does not do, and which needs the cluster's talosconfig; either way
+	// the plan has a problem and apply writes nothing.
+	oneCP := parse(t, func(c *config.Cluster) { c.ControlPlaneNodepools[0].Count = 1 })
+	before := writes(w.client.Stats()["apply"])
+	_, err := Apply(context.Background(), w.deps, oneCP)
+	if !errors.Is(err, infra.ErrProblems) || !strings.Contains(err.Error(), "removing control planes demo-control-3, demo-control-2 of a bootstrapped cluster: each must leave etcd before its server goes, which --infrastructure-only does not do") {
 		t.Fatalf("err = %v", err)
+	}
+	full := w.deps
+	full.InfrastructureOnly, full.StateDir = false, t.TempDir()
+	_, err = Apply(context.Background(), full, oneCP)
+	if !errors.Is(err, infra.ErrProblems) || !strings.Contains(err.Error(), "removing control planes demo-control-3, demo-control-2 needs etcd's membership, read with the cluster's talosconfig") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := writes(w.client.Stats()["apply"]); n != before {
+		t.Errorf("apply wrote %d times although its plan had problems: %v", n-before, w.client.Stats()["apply"])
 	}
 	// Workers are drained first, which needs the cluster's kubeconfig; without
 	// one, apply stops before deleting anything.
@@ -245,6 +258,18 @@ func TestScaleDownOfABootstrappedCluster(t *testing.T) {
 	if n := len(serverNames(t, w.env.Client)); n != 5 {
 		t.Errorf("%d servers left, want 5", n)
 	}
+}
+
+// writes counts the requests of a phase's statistics that change something
+// other than the cluster lock (an SSH key, docs/locking.md).
+func writes(st map[string]int) int {
+	n := 0
+	for k, v := range st {
+		if !strings.HasPrefix(k, "GET ") && !strings.Contains(k, "/v1/ssh_keys") {
+			n += v
+		}
+	}
+	return n
 }
 
 func selfSigned(t *testing.T) (certPEM, keyPEM string) {

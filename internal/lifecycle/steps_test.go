@@ -24,13 +24,13 @@ func TestProceduresAreTheseSteps(t *testing.T) {
 		want []string
 	}{
 		{"apply", stepNames(applySteps(Deps{})), []string{
-			"lock", "observe", "image", "drain removed workers", "infrastructure", "delete removed nodes",
+			"lock", "observe", "image", "drain removed workers", "remove control planes", "infrastructure", "delete removed nodes",
 			"prepare formation", "generate configurations", "configure nodes", "update running nodes",
 			"bootstrap", "wait for etcd", "get kubeconfig", "wait for API",
 			"save credentials", "install addons", "wait for nodes", "install remaining addons", "state marker", "report",
 		}},
 		{"apply --infrastructure-only", stepNames(applySteps(Deps{InfrastructureOnly: true})), []string{
-			"lock", "observe", "image", "drain removed workers", "infrastructure", "delete removed nodes", "report",
+			"lock", "observe", "image", "drain removed workers", "remove control planes", "infrastructure", "delete removed nodes", "report",
 		}},
 		{"destroy", stepNames(destroySteps()), []string{"lock", "observe", "confirm", "release", "delete", "verify"}},
 	} {

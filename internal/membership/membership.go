@@ -192,8 +192,12 @@ func (c *Client) Survey(ctx context.Context, cps []Node) (*Survey, error) {
 	for i := range members {
 		m := &members[i]
 		n, ok := byName[m.Name]
-		if !ok || n.Addr == "" {
+		if !ok {
 			m.Health, m.Why = NoMachine, "no control plane of that name exists"
+			continue
+		}
+		if n.Addr == "" {
+			m.Health, m.Why = Unreachable, "its machine is not running"
 			continue
 		}
 		m.Health, m.Why, m.Leader = c.status(ctx, n, m.ID)
